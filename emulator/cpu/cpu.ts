@@ -45,8 +45,45 @@ export type StopReason =
   | { kind: 'io'; port: number; write: boolean } // I/O to a watched port
   | { kind: 'request'; why: string }; // an external stop request (debugger pause, device)
 
+/**
+ * How an event came about, with the VMX interruption types' names (SDM Vol. 3C §24.8.3,
+ * Table 24-16 "Format of the VM-Entry Interruption-Information Field"): an INTR-pin
+ * interrupt, an NMI, an exception raised by the processor, INT n, INT1 (ICEBP), INT3/INTO.
+ */
+export type CpuEventType =
+  | 'external-interrupt'
+  | 'nmi'
+  | 'hardware-exception'
+  | 'software-interrupt'
+  | 'privileged-software-exception'
+  | 'software-exception';
+
+/**
+ * An event about to be delivered through the IDT/IVT, as offered to `CpuHooks.interceptEvent`.
+ * When it is seen, CS:EIP is the return address the guest handler would get: the faulting
+ * instruction for a fault, the next instruction for a trap, INT n or an interrupt.
+ */
+export interface CpuEvent {
+  vector: number;
+  /** Error code the delivery would push, or -1 when none. */
+  errorCode: number;
+  type: CpuEventType;
+  /** The fault being delivered (hardware exceptions only). */
+  fault?: CpuFault;
+  /** Length in bytes of the INT n / INT3 / INTO / INT1 instruction (software events), else 0. */
+  instructionLength: number;
+}
+
 /** Observer hooks for the machine, the VMM and the debugger. All optional and off the hot path. */
 export interface CpuHooks {
+  /**
+   * Intercept point for a VMM (interrupts.ts): called for every exception, interrupt, NMI
+   * and software interrupt before it reaches the guest's IDT/IVT (after `onEvent`), including
+   * a #DF produced by a nested fault. Return true when the VMM has handled the event (e.g. as a
+   * VM exit): nothing is delivered and no guest state changes. Return false to deliver it.
+   * The hook may change CPU state (load host state); the CPU does not touch it afterwards.
+   */
+  interceptEvent?(cpu: Cpu, event: CpuEvent): boolean;
   /** Called when an exception or interrupt is about to be delivered through the IDT/IVT. */
   onEvent?(vector: number, errorCode: number, kind: 'exception' | 'hardware' | 'software' | 'nmi', fault?: CpuFault): void;
   /** Called on a triple fault or shutdown. */
