@@ -129,13 +129,14 @@ function deliverReal(cpu: Cpu, vector: number): void {
   if (entry + 3 > cpu.idtr.limit) throw gp(0, `IVT entry for vector ${hex(vector)} lies beyond the IDTR limit ${hex(cpu.idtr.limit)}`);
   const ip = readSys16(cpu, (cpu.idtr.base + entry) | 0);
   const cs = readSys16(cpu, (cpu.idtr.base + entry + 2) | 0);
-  // The handler's IP must lie within the CS limit (the limit stays what the cache holds).
-  if (ip > cpu.segs[SegReg.CS].limit) throw gp(0, `IVT vector ${hex(vector)}: IP ${hex(ip)} beyond the CS limit`);
   // The 6 bytes of FLAGS, CS, IP must fit on the stack, else #SS.
   const frame = currentStackFrame(cpu);
   frame.push(2, getEflags(cpu) & 0xffff);
   frame.push(2, cpu.segs[SegReg.CS].selector);
   frame.push(2, cpu.eip & 0xffff);
+  frame.checkRoom();
+  // The handler's IP must lie within the CS limit (the limit stays what the cache holds), else #GP(0).
+  if (ip > cpu.segs[SegReg.CS].limit) throw gp(0, `IVT vector ${hex(vector)}: IP ${hex(ip)} beyond the CS limit`);
   frame.write(cpu);
   setStackPointer(cpu, frame.sp);
   loadRealModeSegment(cpu, SegReg.CS, cs);
@@ -228,6 +229,7 @@ function deliverProtected(cpu: Cpu, vector: number, errorCode: number, software:
     frame.push(size, oldCs);
     frame.push(size, oldEip);
     if (errorCode >= 0) frame.push(size, errorCode);
+    frame.checkRoom();
     // The handler's EIP must lie within the code-segment limit, else #GP(EXT).
     if (offset > csLimit) throw gp(0, `IDT gate ${hex(vector)}: offset ${hex(offset)} beyond the CS limit ${hex(csLimit)}`);
     markAccessed(cpu, d);
@@ -244,6 +246,7 @@ function deliverProtected(cpu: Cpu, vector: number, errorCode: number, software:
     frame.push(size, oldCs);
     frame.push(size, oldEip);
     if (errorCode >= 0) frame.push(size, errorCode);
+    frame.checkRoom();
     // The handler's EIP must lie within the code-segment limit, else #GP(EXT).
     if (offset > csLimit) throw gp(0, `IDT gate ${hex(vector)}: offset ${hex(offset)} beyond the CS limit ${hex(csLimit)}`);
     markAccessed(cpu, d);

@@ -50,10 +50,12 @@ export class StackFrame {
   }
 
   /**
-   * Check every slot against the segment limits and the page tables, then write them all.
-   * @throws CpuFault #SS(faultCode) when a slot is outside the segment; #PF from a probe
+   * The SDM's "IF stack does not have room for the frame THEN #SS(…)": check every slot
+   * against the segment's limits (no memory access). `write` checks again; call this one
+   * where the SDM's pseudocode puts the check, when a later check must not take precedence.
+   * @throws CpuFault #SS(faultCode)
    */
-  write(cpu: Cpu): void {
+  checkRoom(): void {
     const s = this.seg;
     const n = this.offsets.length;
     for (let k = 0; k < n; k++) {
@@ -63,6 +65,16 @@ export class StackFrame {
         throw new CpuFault(Vector.SS, this.faultCode & 0xffff, `stack frame slot at SS:0x${off.toString(16)}+${size} is outside the stack segment (limit 0x${s.limit.toString(16)})`);
       }
     }
+  }
+
+  /**
+   * Check every slot against the segment limits and the page tables, then write them all.
+   * @throws CpuFault #SS(faultCode) when a slot is outside the segment; #PF from a probe
+   */
+  write(cpu: Cpu): void {
+    const s = this.seg;
+    const n = this.offsets.length;
+    this.checkRoom();
     for (let k = 0; k < n; k++) probeWriteLinear(cpu, (s.base + this.offsets[k]) | 0, this.sizes[k], this.user);
     for (let k = 0; k < n; k++) writeLinear(cpu, (s.base + this.offsets[k]) | 0, this.sizes[k], this.values[k], this.user);
   }
