@@ -100,7 +100,8 @@ export function writeLinear(cpu: Cpu, lin: number, size: number, value: number, 
 export function probeWriteLinear(cpu: Cpu, lin: number, size: number, user: boolean): void {
   physFor(cpu, lin, ACCESS_WRITE, user);
   const last = (lin + size - 1) | 0;
-  if (last >>> 12 !== lin >>> 12) physFor(cpu, last, ACCESS_WRITE, user);
+  // A fault on the second page reports its first byte in CR2, as writeLinear does (and Bochs).
+  if (last >>> 12 !== lin >>> 12) physFor(cpu, last & -4096, ACCESS_WRITE, user);
 }
 
 // ---------------------------------------------------------------------------------------------
