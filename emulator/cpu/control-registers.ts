@@ -29,8 +29,11 @@
  *   - DR4/DR5 alias DR6/DR7 when CR4.DE = 0; with CR4.DE = 1 referencing them is #UD.
  *   - DR7.GD = 1 makes any access a #DB fault with DR6.BD set; the processor clears DR7.GD
  *     on entering the #DB handler (§18.2.4), which we do before raising the fault.
+ *   - Order of the checks, as Bochs (crregs.cc MOV_DdRd/MOV_RdDd): #UD (DE), then #DB (GD),
+ *     then the caller's #GP(0) for CPL > 0 — GD "causes a debug exception to be generated
+ *     prior to any MOV instruction that accesses a debug register" (Vol. 3B §18.2.4).
  *   - DR6: bits 31:16 and 11:4 read as 1, bit 12 as 0; only B0–B3, BD, BS, BT are writable.
- *     DR7: bit 10 reads as 1, bits 11, 12, 14, 15 as 0 (P6 family values, as Bochs).
+ *     DR7: bit 10 reads as 1, bits 12, 14, 15 as 0 (Pentium and later, as Bochs).
  *   NOT IMPLEMENTED: the breakpoints themselves. DR0–DR3 and DR7 are stored and read back,
  *   but no instruction, data or I/O breakpoint ever matches (no #DB from DR0–DR3). The
  *   single-step trap (TF) and general detect (GD) are implemented.
@@ -67,8 +70,8 @@ const CR0_FLUSH_BITS = CR0_PG | CR0_WP | CR0_PE;
 const CR4_FLUSH_BITS = CR4_PGE | CR4_PSE | CR4_PAE;
 /** DR6 bits software can write: B0–B3 (3:0), BD (13), BS (14), BT (15). */
 export const DR6_WRITABLE = 0x0000e00f;
-/** DR7 bits software can write on the P6 family: all but 10 (reads 1) and 11, 12, 14, 15 (read 0). */
-export const DR7_WRITABLE = 0xffff23ff | 0;
+/** DR7 bits software can write (Pentium and later): all but 10 (reads 1) and 12, 14, 15 (read 0). */
+export const DR7_WRITABLE = 0xffff2bff | 0;
 /** The bits LMSW can load: PE, MP, EM, TS (SDM Vol. 2A "LMSW"). */
 const MSW_BITS = CR0_PE | CR0_MP | CR0_EM | CR0_TS;
 
@@ -215,22 +218,33 @@ export function checkDrAccess(cpu: Cpu, n: number): number {
   return n;
 }
 
-/**
- * MOV r32, DRn: read a debug register (uint32), after checkDrAccess.
- * @throws CpuFault #UD (DR4/DR5 with CR4.DE), #DB (DR7.GD)
- */
-export function readDr(cpu: Cpu, n: number): number {
-  return cpu.dr[checkDrAccess(cpu, n)] >>> 0;
+/** Read the debug register `r` (0–3, 6, 7; already resolved by checkDrAccess) as a uint32. */
+export function getDr(cpu: Cpu, r: number): number {
+  return cpu.dr[r] >>> 0;
 }
 
 /**
- * MOV DRn, r32: write a debug register, after checkDrAccess. DR6 and DR7 keep their fixed
- * bits. Breakpoint matching is not implemented (see the file header).
- * @throws CpuFault #UD (DR4/DR5 with CR4.DE), #DB (DR7.GD)
+ * Write the debug register `r` (0–3, 6, 7; already resolved by checkDrAccess). DR6 and DR7
+ * keep their fixed bits. Breakpoint matching is not implemented (see the file header).
  */
-export function writeDr(cpu: Cpu, n: number, value: number): void {
-  const r = checkDrAccess(cpu, n);
+export function setDr(cpu: Cpu, r: number, value: number): void {
   if (r === 6) cpu.dr[6] = DR6_FIXED1 | (value & DR6_WRITABLE);
   else if (r === 7) cpu.dr[7] = DR7_FIXED1 | (value & DR7_WRITABLE);
   else cpu.dr[r] = value;
+}
+
+/**
+ * MOV r32, DRn as the VMM emulates it at CPL 0: checkDrAccess, then getDr.
+ * @throws CpuFault #UD (DR4/DR5 with CR4.DE), #DB (DR7.GD)
+ */
+export function readDr(cpu: Cpu, n: number): number {
+  return getDr(cpu, checkDrAccess(cpu, n));
+}
+
+/**
+ * MOV DRn, r32 as the VMM emulates it at CPL 0: checkDrAccess, then setDr.
+ * @throws CpuFault #UD (DR4/DR5 with CR4.DE), #DB (DR7.GD)
+ */
+export function writeDr(cpu: Cpu, n: number, value: number): void {
+  setDr(cpu, checkDrAccess(cpu, n), value);
 }

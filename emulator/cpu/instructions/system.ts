@@ -5,7 +5,7 @@
  * the x87 escapes D8–DF with WAIT (this model has no FPU).
  *
  * Privileged instructions (Attr.CPL0 in the opcode table) check CPL here: CPL > 0 is #GP(0)
- * before anything else, including memory-operand checks (real mode runs at CPL 0, virtual-8086
+ * before anything else, including memory-operand checks (except MOV DRn, see there) (real mode runs at CPL 0, virtual-8086
  * mode at CPL 3). Each handler's effect lives in a separately callable function — in this
  * file, control-registers.ts, msr.ts or cpuid.ts — so the VMM can emulate an intercepted
  * instruction against a guest CPU state. Handlers read everything (and probe writes) before
@@ -26,7 +26,7 @@ import { CpuFault, gp, ud } from '../fault';
 import { ea, probeWriteV, readV16, readV32, writeV16, writeV32 } from '../memory-access';
 import { invalidatePage } from '../paging';
 import type { TableRegister } from '../segment-register';
-import { clts, lmsw, readCr, readDr, smsw, writeCr, writeDr } from '../control-registers';
+import { checkDrAccess, clts, getDr, lmsw, readCr, setDr, smsw, writeCr } from '../control-registers';
 import { executeCpuid } from '../cpuid';
 import { readMsr, readTsc, writeMsr, type MsrValue } from '../msr';
 
@@ -198,16 +198,21 @@ export function MOV_CdRd(cpu: Cpu, i: Insn): void {
   writeCr(cpu, i.reg, cpu.regs[i.rm]);
 }
 
-/** MOV r32, DRn (0F 21): CPL 0 only, then #UD (DR4/DR5 with CR4.DE) and #DB (DR7.GD). */
+/**
+ * MOV r32, DRn (0F 21): #UD (DR4/DR5 with CR4.DE), #DB (DR7.GD), then #GP(0) at CPL > 0 —
+ * Bochs' order (control-registers.ts header).
+ */
 export function MOV_RdDd(cpu: Cpu, i: Insn): void {
+  const r = checkDrAccess(cpu, i.reg);
   requireCpl0(cpu, 'MOV from DR' + i.reg);
-  cpu.regs[i.rm] = readDr(cpu, i.reg);
+  cpu.regs[i.rm] = getDr(cpu, r);
 }
 
-/** MOV DRn, r32 (0F 23): CPL 0 only, then #UD (DR4/DR5 with CR4.DE) and #DB (DR7.GD). */
+/** MOV DRn, r32 (0F 23): the checks of MOV_RdDd, then the write (fixed bits of DR6/DR7 kept). */
 export function MOV_DdRd(cpu: Cpu, i: Insn): void {
+  const r = checkDrAccess(cpu, i.reg);
   requireCpl0(cpu, 'MOV to DR' + i.reg);
-  writeDr(cpu, i.reg, cpu.regs[i.rm]);
+  setDr(cpu, r, cpu.regs[i.rm]);
 }
 
 // ---------------------------------------------------------------------------------------------
