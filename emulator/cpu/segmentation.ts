@@ -240,10 +240,12 @@ export function loadRealModeSegment(cpu: Cpu, seg: SegReg, selector: number): vo
  * shadow: interrupts, NMI and single-step traps are held off until the next instruction
  * has completed (SDM Vol. 3A §6.8.3), so that MOV SS, MOV ESP is atomic.
  * CS cannot be loaded here (far transfers use loadCodeSegment).
+ * @param inhibitInterrupts for SS: set the interrupt shadow (MOV SS, POP SS). LSS passes
+ *   false: the SDM's shadow (§6.8.3) is for MOV SS and POP SS only, LSS loads SS:ESP at once.
  * @throws CpuFault #GP, #NP, #SS with the SDM error codes; #PF from the descriptor tables.
  *   A fault changes no register.
  */
-export function loadSegment(cpu: Cpu, seg: SegReg, selector: number): void {
+export function loadSegment(cpu: Cpu, seg: SegReg, selector: number, inhibitInterrupts = true): void {
   if (seg === SegReg.CS) throw new Error('internal: loadSegment cannot load CS; far transfers use loadCodeSegment');
   selector &= 0xffff;
   if (!isProtectedMode(cpu)) {
@@ -253,7 +255,7 @@ export function loadSegment(cpu: Cpu, seg: SegReg, selector: number): void {
   } else {
     commitSegment(cpu, seg, selector, checkDataSegment(cpu, seg, selector));
   }
-  if (seg === SegReg.SS) {
+  if (seg === SegReg.SS && inhibitInterrupts) {
     cpu.shadowUntil = cpu.icount + 1;
     cpu.breakBlock = true;
   }
