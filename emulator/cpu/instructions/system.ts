@@ -30,9 +30,14 @@ import { checkDrAccess, clts, getDr, lmsw, readCr, setDr, smsw, writeCr } from '
 import { executeCpuid } from '../cpuid';
 import { readMsr, readTsc, writeMsr, type MsrValue } from '../msr';
 
-/** #GP(0) unless CPL = 0 (SDM Vol. 3A §5.9 "Privileged Instructions"). */
+/** The #GP(0) of a privileged instruction executed at CPL > 0 (SDM Vol. 3A §5.9 "Privileged Instructions"). */
+function privileged(cpu: Cpu, what: string): CpuFault {
+  return gp(0, `${what} at CPL ${cpu.cpl} (privileged instruction)`);
+}
+
+/** #GP(0) unless CPL = 0. `what` should be a constant string (no allocation on the hot path). */
 export function requireCpl0(cpu: Cpu, what: string): void {
-  if (cpu.cpl !== 0) throw gp(0, `${what} at CPL ${cpu.cpl} (privileged instruction)`);
+  if (cpu.cpl !== 0) throw privileged(cpu, what);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -188,13 +193,13 @@ export function WBINVD(cpu: Cpu, _i: Insn): void {
 
 /** MOV r32, CRn (0F 20): CPL 0 only. */
 export function MOV_RdCd(cpu: Cpu, i: Insn): void {
-  requireCpl0(cpu, 'MOV from CR' + i.reg);
+  if (cpu.cpl !== 0) throw privileged(cpu, `MOV from CR${i.reg}`);
   cpu.regs[i.rm] = readCr(cpu, i.reg);
 }
 
 /** MOV CRn, r32 (0F 22): CPL 0 only; effects in control-registers.ts. */
 export function MOV_CdRd(cpu: Cpu, i: Insn): void {
-  requireCpl0(cpu, 'MOV to CR' + i.reg);
+  if (cpu.cpl !== 0) throw privileged(cpu, `MOV to CR${i.reg}`);
   writeCr(cpu, i.reg, cpu.regs[i.rm]);
 }
 
@@ -204,14 +209,14 @@ export function MOV_CdRd(cpu: Cpu, i: Insn): void {
  */
 export function MOV_RdDd(cpu: Cpu, i: Insn): void {
   const r = checkDrAccess(cpu, i.reg);
-  requireCpl0(cpu, 'MOV from DR' + i.reg);
+  if (cpu.cpl !== 0) throw privileged(cpu, `MOV from DR${i.reg}`);
   cpu.regs[i.rm] = getDr(cpu, r);
 }
 
 /** MOV DRn, r32 (0F 23): the checks of MOV_RdDd, then the write (fixed bits of DR6/DR7 kept). */
 export function MOV_DdRd(cpu: Cpu, i: Insn): void {
   const r = checkDrAccess(cpu, i.reg);
-  requireCpl0(cpu, 'MOV to DR' + i.reg);
+  if (cpu.cpl !== 0) throw privileged(cpu, `MOV to DR${i.reg}`);
   setDr(cpu, r, cpu.regs[i.rm]);
 }
 
