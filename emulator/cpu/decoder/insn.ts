@@ -62,10 +62,13 @@ export class Insn {
     this.exec = exec;
   }
 
-  /** Mnemonic for this operand size, e.g. 'CWDE' for 98 with a 32-bit operand size. */
+  /**
+   * Mnemonic for this address and operand size, e.g. 'CWDE' for 98 with a 32-bit operand
+   * size, 'JCXZ' for E3 with a 16-bit address size.
+   */
   get mnemonic(): string {
     const e = this.entry;
     if (!e) return '(bad)';
-    return (this.o32 ? e.mn32 : e.mn16) ?? e.mn;
+    return (this.a32 ? e.mnAddr32 : e.mnAddr16) ?? (this.o32 ? e.mn32 : e.mn16) ?? e.mn;
   }
 }

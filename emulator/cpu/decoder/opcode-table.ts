@@ -119,7 +119,49 @@ function rangeRows(first: number, count: number, make: (n: number) => OpcodeEntr
   return rows;
 }
 
-const X87_ROW: OpcodeEntry = { mn: 'ESC', ops: ['Ev'], exec: sys.ESC_x87, attrs: X87, sdm: 'x87 FPU instructions (no FPU on this model)' };
+/**
+ * Reserved x87 escape encodings, which are #UD rather than escapes: the empty cells of the
+ * x87 opcode maps (SDM Vol. 2D §A.4, Tables A-7 to A-22). `op` is the escape opcode minus D8h.
+ * Valid, besides the documented cells: the undocumented aliases processors execute
+ * (D9 D8–DF FSTP1, DC D0–DF FCOM2/FCOMP3, DD C8–CF FXCH4, DE D0–D7 FCOMP5, DF C0–DF
+ * FFREEP/FXCH7/FSTP8/FSTP9) and the 8087/287 leftovers a 387 or later runs as FNOP
+ * (DB E0 FENI, DB E1 FDISI, DB E4 FSETPM) — the same set iced-x86 decodes.
+ */
+function x87Reserved(i: { opcode: number; mod: number; reg: number; rm: number }): string {
+  const op = i.opcode - 0xd8;
+  const { reg, rm } = i;
+  let bad: boolean;
+  if (i.mod !== 3) {
+    // Memory forms: D9 /1, DB /4, DB /6 and DD /5 are empty.
+    bad = (op === 1 && reg === 1) || (op === 3 && (reg === 4 || reg === 6)) || (op === 5 && reg === 5);
+  } else {
+    switch (op) {
+      case 1: // D9: D1–D7, E2, E3, E6, E7, EF
+        bad = (reg === 2 && rm !== 0) || (reg === 4 && (rm === 2 || rm === 3 || rm >= 6)) || (reg === 5 && rm === 7);
+        break;
+      case 2: // DA: E0–FF except E9 (FUCOMPP)
+        bad = reg >= 4 && !(reg === 5 && rm === 1);
+        break;
+      case 3: // DB: E5–E7, F8–FF
+        bad = (reg === 4 && rm >= 5) || reg === 7;
+        break;
+      case 5: // DD: F0–FF
+        bad = reg >= 6;
+        break;
+      case 6: // DE: D8, DA–DF (D9 is FCOMPP)
+        bad = reg === 3 && rm !== 1;
+        break;
+      case 7: // DF: E1–E7, F8–FF (E0 is FNSTSW AX)
+        bad = (reg === 4 && rm !== 0) || reg === 7;
+        break;
+      default: // D8, DC: every cell is an instruction
+        bad = false;
+    }
+  }
+  return bad ? `reserved x87 encoding ${i.opcode.toString(16).toUpperCase()}h ModRM ${((i.mod << 6) | (reg << 3) | rm).toString(16).toUpperCase()}h` : '';
+}
+
+const X87_ROW: OpcodeEntry = { mn: 'ESC', ops: ['Ev'], exec: sys.ESC_x87, attrs: X87, validate: x87Reserved, sdm: 'x87 FPU instructions (no FPU on this model)' };
 
 /** One-byte opcode map (SDM Vol. 2D Table A-2). Prefix bytes (26 2E 36 3E 64–67 F0 F2 F3) are handled by the decoder. */
 export const ONE_BYTE: Readonly<Record<number, OpcodeEntry>> = {
@@ -231,7 +273,7 @@ export const ONE_BYTE: Readonly<Record<number, OpcodeEntry>> = {
   0xe0: { mn: 'LOOPNE', ops: ['Jb'], exec: ctrl.LOOPNE, flags: { r: Z, w: 0 }, attrs: BRANCH, sdm: 'LOOP/LOOPcc' },
   0xe1: { mn: 'LOOPE', ops: ['Jb'], exec: ctrl.LOOPE, flags: { r: Z, w: 0 }, attrs: BRANCH, sdm: 'LOOP/LOOPcc' },
   0xe2: { mn: 'LOOP', ops: ['Jb'], exec: ctrl.LOOP, attrs: BRANCH, sdm: 'LOOP/LOOPcc' },
-  0xe3: { mn: 'JECXZ', mn16: 'JCXZ', ops: ['Jb'], exec: ctrl.JCXZ, attrs: BRANCH, sdm: 'Jcc' },
+  0xe3: { mn: 'JECXZ', mnAddr16: 'JCXZ', ops: ['Jb'], exec: ctrl.JCXZ, attrs: BRANCH, sdm: 'Jcc' },
   0xe4: { mn: 'IN', ops: ['AL', 'Ib'], exec: io.IN_imm, attrs: IOPL, exit: 'IO_INSTRUCTION', sdm: 'IN' },
   0xe5: { mn: 'IN', ops: ['eAX', 'Ib'], exec: io.IN_imm, attrs: IOPL, exit: 'IO_INSTRUCTION', sdm: 'IN' },
   0xe6: { mn: 'OUT', ops: ['Ib', 'AL'], exec: io.OUT_imm, attrs: IOPL, exit: 'IO_INSTRUCTION', sdm: 'OUT' },
@@ -365,6 +407,14 @@ const validCr = (i: { reg: number }): string => (i.reg === 1 || i.reg > 4 ? `no 
 
 const BT_FLAGS = { r: 0, w: ALL, u: O | S | A | P };
 
+/**
+ * The reserved-NOP hint space 0F 0D and 0F 18–0F 1E (0F 1F is the documented NOP Ev): a P6
+ * executes these as NOP Ev, whatever ModRM.reg and the prefixes say, which is why later
+ * processors put hints there (PREFETCHh, PREFETCHW, CLDEMOTE, ENDBR32 …) that older ones
+ * ignore. SDM Vol. 2B "NOP" (multi-byte NOP on family 6); Vol. 2D Table A-3.
+ */
+const HINT_NOP: OpcodeEntry = { mn: 'NOP', ops: ['Ev'], exec: xfer.NOP, sdm: 'NOP (reserved-NOP hint space)' };
+
 /** Two-byte opcode map, 0F xx (SDM Vol. 2D Table A-3). */
 export const TWO_BYTE: Readonly<Record<number, OpcodeEntry>> = {
   0x00: GRP6,
@@ -375,6 +425,8 @@ export const TWO_BYTE: Readonly<Record<number, OpcodeEntry>> = {
   0x08: { mn: 'INVD', ops: [], exec: sys.INVD, attrs: CPL0, exit: 'INVD', sdm: 'INVD' },
   0x09: { mn: 'WBINVD', ops: [], exec: sys.WBINVD, attrs: CPL0, exit: 'WBINVD', sdm: 'WBINVD' },
   0x0b: { mn: 'UD2', ops: [], exec: sys.UD, sdm: 'UD' },
+  0x0d: HINT_NOP,
+  ...rangeRows(0x18, 7, () => HINT_NOP),
   0x1f: { mn: 'NOP', ops: ['Ev'], exec: xfer.NOP, sdm: 'NOP' },
   0x20: { mn: 'MOV', ops: ['Rd', 'Cd'], exec: sys.MOV_RdCd, validate: validCr, attrs: CPL0, exit: 'CR_ACCESS', sdm: 'MOV (control registers)' },
   0x21: { mn: 'MOV', ops: ['Rd', 'Dd'], exec: sys.MOV_RdDd, attrs: CPL0, exit: 'DR_ACCESS', sdm: 'MOV (debug registers)' },

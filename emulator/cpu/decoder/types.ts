@@ -95,6 +95,12 @@ export interface OpcodeEntry {
   /** Mnemonic when the operand size is 16 / 32, where it differs (CBW/CWDE, PUSHA/PUSHAD, IRET/IRETD …). */
   mn16?: string;
   mn32?: string;
+  /**
+   * Mnemonic when the ADDRESS size is 16 / 32, where it differs (JCXZ/JECXZ: the count
+   * register is CX or ECX by address size, SDM Vol. 2A "Jcc"). Takes precedence over mn16/mn32.
+   */
+  mnAddr16?: string;
+  mnAddr32?: string;
   /** Operands in Appendix A notation (see the file header), destination first. */
   ops: readonly string[];
   /** Handler(s). Absent only on group rows (`group` set). */
