@@ -201,10 +201,10 @@ function deliverProtected(cpu: Cpu, vector: number, errorCode: number, software:
   const d = readDescriptor(cpu, sel);
   const dpl = arDpl(d.ar);
   // It must name a code segment with DPL <= CPL, else #GP(selector + EXT).
-  if (!arIsCodeSeg(d.ar)) throw gp(sel, `IDT gate ${hex(vector)}: selector ${hex(sel)} is not a code segment`);
-  if (dpl > cpu.cpl) throw gp(sel, `IDT gate ${hex(vector)}: code segment DPL ${dpl} > CPL ${cpu.cpl}`);
+  if (!arIsCodeSeg(d.ar)) throw gp(sel & 0xfffc, `IDT gate ${hex(vector)}: selector ${hex(sel)} is not a code segment`);
+  if (dpl > cpu.cpl) throw gp(sel & 0xfffc, `IDT gate ${hex(vector)}: code segment DPL ${dpl} > CPL ${cpu.cpl}`);
   // The code segment must be present, else #NP(selector + EXT).
-  if (!(d.ar & AR_P)) throw np(sel, `IDT gate ${hex(vector)}: code segment ${hex(sel)} is not present`);
+  if (!(d.ar & AR_P)) throw np(sel & 0xfffc, `IDT gate ${hex(vector)}: code segment ${hex(sel)} is not present`);
 
   const is32 = type === SystemType.INTERRUPT_GATE32 || type === SystemType.TRAP_GATE32;
   const size = is32 ? 4 : 2;

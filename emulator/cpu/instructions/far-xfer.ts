@@ -102,15 +102,15 @@ function checkDirectCodeTarget(cpu: Cpu, d: DescriptorEntry, what: string): void
   const dpl = arDpl(d.ar);
   if (arIsConformingCode(d.ar)) {
     // Conforming: DPL must be <= CPL, else #GP(selector).
-    if (dpl > cpu.cpl) throw gp(sel, `${what}: conforming code segment ${hex(sel)} has DPL ${dpl} > CPL ${cpu.cpl}`);
+    if (dpl > cpu.cpl) throw gp(sel & 0xfffc, `${what}: conforming code segment ${hex(sel)} has DPL ${dpl} > CPL ${cpu.cpl}`);
   } else {
     // Nonconforming: RPL must be <= CPL, else #GP(selector).
-    if ((sel & 3) > cpu.cpl) throw gp(sel, `${what}: RPL ${sel & 3} of ${hex(sel)} > CPL ${cpu.cpl}`);
+    if ((sel & 3) > cpu.cpl) throw gp(sel & 0xfffc, `${what}: RPL ${sel & 3} of ${hex(sel)} > CPL ${cpu.cpl}`);
     // Nonconforming: DPL must equal CPL, else #GP(selector).
-    if (dpl !== cpu.cpl) throw gp(sel, `${what}: nonconforming code segment ${hex(sel)} has DPL ${dpl} ≠ CPL ${cpu.cpl}`);
+    if (dpl !== cpu.cpl) throw gp(sel & 0xfffc, `${what}: nonconforming code segment ${hex(sel)} has DPL ${dpl} ≠ CPL ${cpu.cpl}`);
   }
   // The segment must be present, else #NP(selector).
-  if (!(d.ar & AR_P)) throw np(sel, `${what}: code segment ${hex(sel)} is not present`);
+  if (!(d.ar & AR_P)) throw np(sel & 0xfffc, `${what}: code segment ${hex(sel)} is not present`);
 }
 
 /**
@@ -123,11 +123,11 @@ function checkCallGate(cpu: Cpu, gateSel: number, gateAr: number, gate: GateDesc
   const what = kind === Far.CALL ? 'far CALL through a call gate' : 'far JMP through a call gate';
   const gateDpl = arDpl(gateAr);
   // The gate's DPL must be >= CPL, else #GP(gate selector).
-  if (gateDpl < cpu.cpl) throw gp(gateSel, `${what}: gate ${hex(gateSel)} DPL ${gateDpl} < CPL ${cpu.cpl}`);
+  if (gateDpl < cpu.cpl) throw gp(gateSel & 0xfffc, `${what}: gate ${hex(gateSel)} DPL ${gateDpl} < CPL ${cpu.cpl}`);
   // The gate's DPL must be >= the selector's RPL, else #GP(gate selector).
-  if ((gateSel & 3) > gateDpl) throw gp(gateSel, `${what}: RPL ${gateSel & 3} of ${hex(gateSel)} > gate DPL ${gateDpl}`);
+  if ((gateSel & 3) > gateDpl) throw gp(gateSel & 0xfffc, `${what}: RPL ${gateSel & 3} of ${hex(gateSel)} > gate DPL ${gateDpl}`);
   // The gate must be present, else #NP(gate selector).
-  if (!(gateAr & AR_P)) throw np(gateSel, `${what}: gate ${hex(gateSel)} is not present`);
+  if (!(gateAr & AR_P)) throw np(gateSel & 0xfffc, `${what}: gate ${hex(gateSel)} is not present`);
   const cs = gate.selector;
   // The gate's code-segment selector must not be null, else #GP(0).
   if (selectorIsNull(cs)) throw gp(0, `${what}: gate ${hex(gateSel)} names a null code selector`);
@@ -135,19 +135,19 @@ function checkCallGate(cpu: Cpu, gateSel: number, gateAr: number, gate: GateDesc
   const d = readDescriptor(cpu, cs);
   const dpl = arDpl(d.ar);
   // It must be a code segment, else #GP(code-segment selector).
-  if (!arIsCodeSeg(d.ar)) throw gp(cs, `${what}: ${hex(cs)} is not a code segment`);
+  if (!arIsCodeSeg(d.ar)) throw gp(cs & 0xfffc, `${what}: ${hex(cs)} is not a code segment`);
   if (kind === Far.CALL) {
     // CALL: the code segment's DPL must be <= CPL, else #GP(code-segment selector).
-    if (dpl > cpu.cpl) throw gp(cs, `${what}: code segment ${hex(cs)} DPL ${dpl} > CPL ${cpu.cpl}`);
+    if (dpl > cpu.cpl) throw gp(cs & 0xfffc, `${what}: code segment ${hex(cs)} DPL ${dpl} > CPL ${cpu.cpl}`);
   } else if (arIsConformingCode(d.ar)) {
     // JMP, conforming: DPL must be <= CPL, else #GP(code-segment selector).
-    if (dpl > cpu.cpl) throw gp(cs, `${what}: conforming code segment ${hex(cs)} DPL ${dpl} > CPL ${cpu.cpl}`);
+    if (dpl > cpu.cpl) throw gp(cs & 0xfffc, `${what}: conforming code segment ${hex(cs)} DPL ${dpl} > CPL ${cpu.cpl}`);
   } else if (dpl !== cpu.cpl) {
     // JMP, nonconforming: DPL must equal CPL (a JMP never changes privilege), else #GP(code-segment selector).
-    throw gp(cs, `${what}: nonconforming code segment ${hex(cs)} DPL ${dpl} ≠ CPL ${cpu.cpl} (JMP cannot change privilege)`);
+    throw gp(cs & 0xfffc, `${what}: nonconforming code segment ${hex(cs)} DPL ${dpl} ≠ CPL ${cpu.cpl} (JMP cannot change privilege)`);
   }
   // The code segment must be present, else #NP(code-segment selector).
-  if (!(d.ar & AR_P)) throw np(cs, `${what}: code segment ${hex(cs)} is not present`);
+  if (!(d.ar & AR_P)) throw np(cs & 0xfffc, `${what}: code segment ${hex(cs)} is not present`);
   return d;
 }
 
@@ -215,10 +215,10 @@ function farTransfer(cpu: Cpu, kind: Far, offset: number, selector: number, o32:
     case SystemType.TASK_GATE:
     case SystemType.TSS16_AVAILABLE:
     case SystemType.TSS32_AVAILABLE:
-      throw gp(selector, `${what} to ${type === SystemType.TASK_GATE ? 'a task gate' : 'a TSS'} ${hex(selector)}: task switching is not implemented yet`);
+      throw gp(selector & 0xfffc, `${what} to ${type === SystemType.TASK_GATE ? 'a task gate' : 'a TSS'} ${hex(selector)}: task switching is not implemented yet`);
     default:
       // Anything else (data segment, busy TSS, LDT, interrupt/trap gate): #GP(selector).
-      throw gp(selector, `${what}: ${hex(selector)} is not a code segment, call gate, task gate or TSS`);
+      throw gp(selector & 0xfffc, `${what}: ${hex(selector)} is not a code segment, call gate, task gate or TSS`);
   }
 }
 
@@ -317,18 +317,18 @@ function checkReturnCodeSegment(cpu: Cpu, cs: number, what: string): DescriptorE
   const rpl = cs & 3;
   const dpl = arDpl(d.ar);
   // It must be a code segment, else #GP(selector).
-  if (!arIsCodeSeg(d.ar)) throw gp(cs, `${what}: return selector ${hex(cs)} is not a code segment`);
+  if (!arIsCodeSeg(d.ar)) throw gp(cs & 0xfffc, `${what}: return selector ${hex(cs)} is not a code segment`);
   // Its RPL must be >= CPL (no return to an inner level), else #GP(selector).
-  if (rpl < cpu.cpl) throw gp(cs, `${what}: return RPL ${rpl} < CPL ${cpu.cpl}`);
+  if (rpl < cpu.cpl) throw gp(cs & 0xfffc, `${what}: return RPL ${rpl} < CPL ${cpu.cpl}`);
   if (arIsConformingCode(d.ar)) {
     // Conforming: DPL must be <= RPL, else #GP(selector).
-    if (dpl > rpl) throw gp(cs, `${what}: conforming return segment ${hex(cs)} DPL ${dpl} > RPL ${rpl}`);
+    if (dpl > rpl) throw gp(cs & 0xfffc, `${what}: conforming return segment ${hex(cs)} DPL ${dpl} > RPL ${rpl}`);
   } else if (dpl !== rpl) {
     // Nonconforming: DPL must equal RPL, else #GP(selector).
-    throw gp(cs, `${what}: nonconforming return segment ${hex(cs)} DPL ${dpl} ≠ RPL ${rpl}`);
+    throw gp(cs & 0xfffc, `${what}: nonconforming return segment ${hex(cs)} DPL ${dpl} ≠ RPL ${rpl}`);
   }
   // It must be present, else #NP(selector).
-  if (!(d.ar & AR_P)) throw np(cs, `${what}: return code segment ${hex(cs)} is not present`);
+  if (!(d.ar & AR_P)) throw np(cs & 0xfffc, `${what}: return code segment ${hex(cs)} is not present`);
   return d;
 }
 

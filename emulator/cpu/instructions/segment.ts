@@ -288,13 +288,13 @@ export const LLDT: Exec = (cpu, i) => {
     return;
   }
   // The selector must point into the GDT (TI = 0), else #GP(selector).
-  if (selectorIsLdt(sel)) throw gp(sel, `LLDT: selector ${hex(sel)} has TI = 1`);
+  if (selectorIsLdt(sel)) throw gp(sel & 0xfffc, `LLDT: selector ${hex(sel)} has TI = 1`);
   // It must lie within the GDT limit, else #GP(selector).
   const d = readDescriptor(cpu, sel);
   // It must be an LDT descriptor, else #GP(selector).
-  if ((d.ar & 0x1f) !== SystemType.LDT) throw gp(sel, `LLDT: ${hex(sel)} is not an LDT descriptor`);
+  if ((d.ar & 0x1f) !== SystemType.LDT) throw gp(sel & 0xfffc, `LLDT: ${hex(sel)} is not an LDT descriptor`);
   // It must be present, else #NP(selector).
-  if (!(d.ar & AR_P)) throw np(sel, `LLDT: LDT descriptor ${hex(sel)} is not present`);
+  if (!(d.ar & AR_P)) throw np(sel & 0xfffc, `LLDT: LDT descriptor ${hex(sel)} is not present`);
   const { base, limit, ar } = decodeDescriptor(d.lo, d.hi);
   ldtr.setCache(sel, base, limit, ar);
 };
@@ -313,16 +313,16 @@ export const LTR: Exec = (cpu, i) => {
   // The selector must not be null, else #GP(0).
   if (selectorIsNull(sel)) throw gp(0, 'LTR: null selector');
   // The selector must point into the GDT (TI = 0), else #GP(selector).
-  if (selectorIsLdt(sel)) throw gp(sel, `LTR: selector ${hex(sel)} has TI = 1`);
+  if (selectorIsLdt(sel)) throw gp(sel & 0xfffc, `LTR: selector ${hex(sel)} has TI = 1`);
   // It must lie within the GDT limit, else #GP(selector).
   const d = readDescriptor(cpu, sel);
   const type = d.ar & 0x1f;
   // It must be an available 16- or 32-bit TSS, else #GP(selector).
   if (type !== SystemType.TSS16_AVAILABLE && type !== SystemType.TSS32_AVAILABLE) {
-    throw gp(sel, `LTR: ${hex(sel)} is not an available TSS (type ${type & AR_TYPE_MASK})`);
+    throw gp(sel & 0xfffc, `LTR: ${hex(sel)} is not an available TSS (type ${type & AR_TYPE_MASK})`);
   }
   // It must be present, else #NP(selector).
-  if (!(d.ar & AR_P)) throw np(sel, `LTR: TSS descriptor ${hex(sel)} is not present`);
+  if (!(d.ar & AR_P)) throw np(sel & 0xfffc, `LTR: TSS descriptor ${hex(sel)} is not present`);
   // Mark the TSS busy in the GDT (type bit 1), then load TR.
   writeSys8(cpu, (d.linear + 5) | 0, ((d.hi >>> 8) & 0xff) | 2);
   const { base, limit, ar } = decodeDescriptor(d.lo, d.hi);
