@@ -30,6 +30,16 @@ describe('VectorCpu', () => {
     expect(out.eax).toBe(5);
   });
 
+  it('without the onEvent hook, still identifies the exception by its IDT handler and rebuilds the state from the frame', () => {
+    const bare = new VectorCpu();
+    bare.cpu.hooks.onEvent = undefined;
+    const out = bare.run(makeTest('f7f1', { eax: 5, edx: 0, ecx: 0, eflags: 0x8d7 }));
+    expect(out.error).toBeUndefined();
+    expect(out.exception).toBe(0);
+    expect(out.esp).toBe(0x7000);
+    expect(out.eflags).toBe(0x8d7);
+  });
+
   it('reports #UD for UD2', () => {
     expect(vcpu.run(makeTest('0f0b')).exception).toBe(6);
   });
