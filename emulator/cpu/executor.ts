@@ -287,7 +287,7 @@ export function run(cpu: Cpu, maxInstructions: number, options: { resume?: boole
     const eip = cpu.eip;
     const gen = cache.gen;
     if (eip === fall) {
-      const nx = insn.next;
+      const nx: Insn | null = insn.next;
       if (nx !== null && insn.nextGen === gen) {
         insn = nx;
         continue;
@@ -304,7 +304,7 @@ export function run(cpu: Cpu, maxInstructions: number, options: { resume?: boole
       from.next = insn;
       from.nextGen = gen;
     } else {
-      const tg = insn.target;
+      const tg: Insn | null = insn.target;
       if (tg !== null && insn.targetEip === eip && insn.targetGen === gen) {
         insn = tg;
         continue;
