@@ -14,7 +14,7 @@ import { parseStatement, type Body, type Statement } from './statements';
 import type { Token } from './lexer';
 
 /** Upper bound on output size; larger outputs are an error rather than an exhausted heap. */
-export const MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
+export const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
 const MAX_PASSES = 40;
 
 export interface SymbolDef {
@@ -140,6 +140,7 @@ function sameValues(a: Map<string, SymbolDef>, b: Map<string, SymbolDef>): boole
 
 class PassRunner {
   private origin: LineOrigin = { file: '', line: 0 };
+  private lineStart: number | null = null;
   constructor(
     private readonly ps: PassState,
     private readonly prev: Map<string, SymbolDef>,
@@ -167,7 +168,14 @@ class PassRunner {
     return this.ps.absolute !== null ? Number(this.ps.absolute) : this.section.size;
   }
 
+  /** `$`: the address where the current line began (NASM keeps it fixed across TIMES repetitions). */
   private here(): Value {
+    if (this.ps.absolute !== null) return { n: this.lineStart ?? this.ps.absolute, seg: null, unknown: false };
+    return { n: this.section.vstart + BigInt(this.lineStart ?? this.section.size), seg: this.ps.cur, unknown: false };
+  }
+
+  /** Address of the next byte to be emitted (where an instruction actually sits). */
+  private position(): Value {
     if (this.ps.absolute !== null) return { n: this.ps.absolute, seg: null, unknown: false };
     return { n: this.section.vstart + BigInt(this.section.size), seg: this.ps.cur, unknown: false };
   }
@@ -252,6 +260,21 @@ class PassRunner {
     s.size += bytes.length;
   }
 
+  /** Advances over `n` bytes of output in a non-final pass (only sizes matter there). */
+  private skip(n: number, col: number): void {
+    if (this.ps.absolute !== null) {
+      if (n) this.error(col, 'attempt to assemble code in [ABSOLUTE] space');
+      this.ps.absolute += BigInt(n);
+      return;
+    }
+    this.ps.total += n;
+    if (this.ps.total > MAX_OUTPUT_BYTES) {
+      this.ps.fatal = true;
+      return;
+    }
+    this.section.size += n;
+  }
+
   private reserve(n: number, col: number, text: string): void {
     if (this.ps.fatal) return;
     if (n < 0) return this.error(col, 'negative reservation');
@@ -260,7 +283,7 @@ class PassRunner {
       return;
     }
     const s = this.section;
-    this.ps.total += n;
+    if (s.attrs.progbits) this.ps.total += n;
     if (this.ps.total > MAX_OUTPUT_BYTES) {
       this.error(col, `output exceeds ${MAX_OUTPUT_BYTES} bytes`);
       this.ps.fatal = true;
@@ -282,14 +305,17 @@ class PassRunner {
       return;
     }
     let count = 1;
+    this.lineStart = null;
     if (st.times) {
+      this.lineStart = this.ps.absolute !== null ? Number(this.ps.absolute) : this.section.size;
       const n = this.critical(st.times, 'TIMES');
       if (n === null) return;
       if (n < 0n) return this.error(st.times.col, `TIMES value ${n} is negative`);
-      if (n > BigInt(MAX_OUTPUT_BYTES)) return this.error(st.times.col, `TIMES value ${n} is too large`);
+      if (n > 0x7fffffffn) return this.error(st.times.col, `TIMES value ${n} is too large`);
       count = Number(n);
     }
     this.body(st, st.body, count);
+    this.lineStart = null;
   }
 
   private body(st: Statement, b: Body, count: number): void {
@@ -310,7 +336,7 @@ class PassRunner {
           this.warning(b.col, `uninitialized space declared in ${this.section.name} section: zeroing`);
         }
         const total = n * BigInt(b.size) * BigInt(count);
-        if (total > BigInt(MAX_OUTPUT_BYTES)) return this.error(b.col, 'reservation too large');
+        if (total > 0xffffffffn) return this.error(b.col, 'reservation too large');
         return this.reserve(Number(total), b.col, st.text);
       }
       case 'data':
@@ -330,6 +356,7 @@ class PassRunner {
       if (!bytes) return;
       if (count === 1) return this.emit(bytes, col, text);
       if (bytes.length * count > MAX_OUTPUT_BYTES) return this.error(col, `output exceeds ${MAX_OUTPUT_BYTES} bytes`);
+      if (!this.ps.final) return this.skip(bytes.length * count, col);
       const all = new Uint8Array(bytes.length * count);
       for (let i = 0; i < count; i++) all.set(bytes, i * bytes.length);
       return this.emit(all, col, text);
@@ -353,7 +380,7 @@ class PassRunner {
       }
       return out;
     }
-    const here = this.here();
+    const here = this.position();
     const r = encodeInstruction(b.mnemonic, b.prefixes, b.operands, {
       bits: this.ps.bits,
       address: here.n,

@@ -187,7 +187,8 @@ function binary(op: string, a: Value, b: Value, col: number): Value {
     case '<=': n = x <= y ? 1n : 0n; break;
     case '>': n = x > y ? 1n : 0n; break;
     case '>=': n = x >= y ? 1n : 0n; break;
-    case '<=>': n = x < y ? -1n : x > y ? 1n : 0n; break;
+    // NASM 2.16.01 yields 0 (not -1) when x < y; we match the reference assembler's bytes.
+    case '<=>': n = x > y ? 1n : 0n; break;
     case '&&': n = x !== 0n && y !== 0n ? 1n : 0n; break;
     case '||': n = x !== 0n || y !== 0n ? 1n : 0n; break;
     case '^^': n = (x !== 0n) !== (y !== 0n) ? 1n : 0n; break;

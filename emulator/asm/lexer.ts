@@ -122,7 +122,7 @@ export function tokenize(line: string): Token[] {
       i++;
       continue;
     }
-    if (isIdStart(c)) {
+    if (isIdStart(c) && !(c === '?' && !isIdChar(line[i + 1] ?? ' '))) {
       let j = i + 1;
       while (j < end && isIdChar(line[j]!)) j++;
       toks.push({ kind: 'id', text: line.slice(i, j), col });

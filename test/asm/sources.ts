@@ -1,0 +1,157 @@
+/** Hand-written NASM sources shared by the conformance and fuzz tests. */
+export const SOURCES: Record<string, string> = {
+  numbers: `db 0x1F, 0h1F, 1Fh, $1F, 0o17, 0q17, 17o, 17q, 0b101, 0y101, 101b, 101y, 0d99, 99d, 0t99, 99t, 1_000 & 0xff, 0x1_F
+dd 0xdead_beef, 0bh, 0abh, 1e3h
+dw 'a', 'ab', "ab", \`\\n\\t\\x41\\101\`
+dd 'abcd', 'ab'
+db 'hello', 0, "w", \`a\\0b\`
+dq -2, 0x123456789abcdef0, 'abcdefgh'
+dd 1.5, -2.25, 3.0e2
+dq 1.5, -0.0`,
+  operators: `dd 1+2*3, (1+2)*3, 7/2, -7/2, -7//2, 7 % 3, -7 %% 3, 1<<4, -16>>2, -16>>>2, 1<<<3
+dd 5&3, 5|3, 5^3, ~5, !5, !0, -5, +5
+dd 1==1, 1!=2, 1<>1, 2<3, 3<=3, 4>5, 5>=5, 1<=>2, 2<=>2, 3<=>2, 1=1
+dd 1&&0, 1||0, 1^^1, 0^^1, 1 ? 2 : 3, 0 ? 2 : 3
+dd 1+2<<1, 1|2^3&4, 2*3+4*5, 10-2-3, 100/10/5, 'a'+1
+dq 1<<70, -1>>1, 0x8000000000000000>>>63`,
+  labels: `org 0x7c00
+start: jmp short main
+.local: db 1
+main: mov ax, start.local
+  mov bx, start.local
+..@special: nop
+.next: dw .next, main.next, ..@special
+x equ 5
+y equ x*2+start
+  dw x, y, $, $$, $-$$
+times 510-($-$$) db 0
+dw 0xaa55`,
+  bits32: `bits 32
+org 0x100000
+entry: mov esp, stack_top
+  call main
+  jmp $
+main: push ebp
+  mov ebp, esp
+  mov eax, [ebp+8]
+  lgdt [gdtr]
+  jmp 0x08:.flush
+.flush: mov ax, 0x10
+  mov ds, ax
+  ret
+gdtr: dw gdt_end - gdt - 1
+  dd gdt
+gdt: dq 0, 0x00cf9a000000ffff, 0x00cf92000000ffff
+gdt_end:
+align 16
+stack: times 64 db 0
+stack_top:`,
+  mixedBits: `bits 16
+org 0x7c00
+  cli
+  lgdt [gdt_desc]
+  mov eax, cr0
+  or eax, 1
+  mov cr0, eax
+  jmp 0x08:pm
+bits 32
+pm: mov ax, 0x10
+  mov ds, ax
+  jmp pm
+[bits 16]
+gdt_desc: dw 23
+  dd 0`,
+  alignAndRes: `db 1
+align 8
+db 2
+align 4, db 0xcc
+db 3
+alignb 4
+db 4
+align 16, nop
+section .bss
+buf: resb 10
+buf2: resw 3
+buf3: resd 1
+section .text
+dd buf, buf2, buf3`,
+  sections: `org 0x1000
+section .text
+  mov eax, msg
+  mov ebx, var
+section .data
+msg: db 'hi', 0
+section .rodata align=16
+ro: dd 0x11223344
+section .bss
+var: resd 4
+section .text
+  dd ro, $$`,
+  vstart: `org 0x7c00
+section .payload vstart=0x500
+p: db 3
+  dw p, $
+section .text
+  dw p
+  dw $`,
+  times: `times 3 db 1, 2
+times 2 nop
+times 4 dw $
+times 0 db 9
+l: times 2 jmp l`,
+  struc: `struc point
+  .x: resw 1
+  .y: resw 1
+  .name: resb 8
+endstruc
+p1: istruc point
+  at point.x, dw 1
+  at point.y, dw 2
+  at point.name, db 'abc'
+iend
+  dw point_size, point.y, point.name`,
+  jumpsForward: `bits 32
+  jz far_away
+  jmp near_target
+near_target: times 100 nop
+  jnz near_target
+far_away: times 200 nop
+  loop near_target2
+near_target2: call far_away
+  jmp short near_target2
+  jecxz near_target2`,
+  forwardConstants: `bits 32
+  add eax, K
+  add ebx, BIG
+  mov eax, [ebx+K]
+  mov eax, [ebx+BIG]
+  push K
+  push BIG
+  imul ecx, edx, K
+  shl eax, ONE
+K equ 4
+BIG equ 0x1000
+ONE equ 1`,
+  relocatableImm: `bits 32
+l: add eax, l
+  push l
+  mov eax, [ebx+l]
+  cmp ecx, l2-l
+  push l2-l
+l2:`,
+  errorUndefined: `mov ax, nowhere`,
+  errorBadOperand: `bits 32
+mov eax, bl`,
+  errorSizeMissing: `inc [eax]`,
+  errorShortRange: `jmp short target
+times 200 nop
+target:`,
+  errorRedefined: `a: nop
+a: nop`,
+  errorDivZero: `db 1/0`,
+  errorTimesNegative: `times -1 db 0`,
+  errorGarbage: `mov ax, )`,
+  errorUnknownInsn: `foo bar baz`,
+  errorShiftReloc: `l: dw l >> 1`,
+};
+
