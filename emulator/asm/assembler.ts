@@ -170,7 +170,7 @@ class PassRunner {
 
   /** `$`: the address where the current line began (NASM keeps it fixed across TIMES repetitions). */
   private here(): Value {
-    if (this.ps.absolute !== null) return { n: this.lineStart ?? this.ps.absolute, seg: null, unknown: false };
+    if (this.ps.absolute !== null) return { n: this.lineStart !== null ? BigInt(this.lineStart) : this.ps.absolute, seg: null, unknown: false };
     return { n: this.section.vstart + BigInt(this.lineStart ?? this.section.size), seg: this.ps.cur, unknown: false };
   }
 
