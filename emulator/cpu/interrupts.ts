@@ -75,9 +75,10 @@ export function isDoubleFaultPair(first: number, second: number): boolean {
 }
 
 /**
- * Enter the shutdown state (triple fault, SDM Vol. 3A §6.15 "Interrupt 8", "Double fault
- * during double-fault delivery"): the processor stops executing until reset or NMI… we
- * model only reset. Stops the run loop with a 'shutdown' reason and tells the machine.
+ * Enter the shutdown state after a triple fault (SDM Vol. 3A §6.15 "Interrupt 8—Double
+ * Fault Exception": a fault while delivering #DF shuts the processor down). Real processors
+ * also leave shutdown on NMI or INIT; here only `Cpu.reset` does. Stops the run loop with a
+ * 'shutdown' reason and tells the machine through `hooks.onShutdown`.
  */
 export function enterShutdown(cpu: Cpu, reason: string): void {
   cpu.shutdown = true;
