@@ -409,12 +409,16 @@ const IRET_REAL_FLAGS32 = 0x257fd5;
 export const IRET: Exec = (cpu, i) => {
   const o32 = i.o32;
   const size = o32 ? 4 : 2;
+  const pm = isProtectedMode(cpu);
+  // Protected mode with EFLAGS.NT = 1: a return to the previous task (TASK-RETURN, decided
+  // before the stack is read). Task switching is not implemented yet.
+  if (pm && getEflags(cpu) & EFLAGS_NT) throw gp(0, 'IRET with EFLAGS.NT = 1 (return from a nested task): task switching is not implemented yet');
   // The three values must lie within the stack, else #SS(0).
   const rawEip = peek(cpu, o32, 0);
   const eip = o32 ? rawEip >>> 0 : rawEip & 0xffff;
   const cs = peek(cpu, o32, size) & 0xffff;
   const tempFlags = peek(cpu, o32, 2 * size);
-  if (!isProtectedMode(cpu)) {
+  if (!pm) {
     // REAL-ADDRESS-MODE: the return EIP must lie within the CS limit, else #GP(0).
     if (eip > cpu.segs[SegReg.CS].limit) throw gp(0, `IRET: EIP ${hex(eip)} beyond the CS limit`);
     setStackPointer(cpu, stackOffset(cpu, 3 * size));
@@ -426,8 +430,6 @@ export const IRET: Exec = (cpu, i) => {
     return;
   }
   const eflags = getEflags(cpu);
-  // EFLAGS.NT = 1: a return to the previous task. Task switching is not implemented yet.
-  if (eflags & EFLAGS_NT) throw gp(0, 'IRET with EFLAGS.NT = 1 (return from a nested task): task switching is not implemented yet');
   // A popped EFLAGS.VM = 1 at CPL 0 returns to virtual-8086 mode, which is not implemented yet.
   if (o32 && tempFlags & EFLAGS_VM && cpu.cpl === 0) throw gp(0, 'IRET to virtual-8086 mode (EFLAGS.VM = 1): virtual-8086 mode is not implemented yet');
   const d = checkReturnCodeSegment(cpu, cs, 'IRET');
