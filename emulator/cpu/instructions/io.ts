@@ -28,7 +28,7 @@ import { SegReg, SystemType, arType } from '../../arch/segments';
 import { EAX, EDI, EDX, ESI, type Cpu } from '../cpu';
 import type { Exec } from '../decoder/types';
 import type { Insn } from '../decoder/insn';
-import { gp } from '../fault';
+import { gp, type CpuFault } from '../fault';
 import { probeWriteV, readSys16, readSys8 } from '../memory-access';
 import { iopl } from './flag-ctrl';
 import {
@@ -53,19 +53,23 @@ export const TSS32_IOMAP_BASE = 0x66;
  */
 export function checkIoPermission(cpu: Cpu, port: number, size: number): void {
   if ((cpu.cr0 & CR0_PE) === 0) return;
-  const vm = (cpu.flags & EFLAGS_VM) !== 0;
-  if (!vm && cpu.cpl <= iopl(cpu)) return;
+  if ((cpu.flags & EFLAGS_VM) === 0 && cpu.cpl <= iopl(cpu)) return;
   const tr = cpu.tr;
   const type = arType(tr.ar);
-  const why = `I/O to port 0x${port.toString(16)} at CPL ${cpu.cpl} > IOPL ${iopl(cpu)}${vm ? ' (virtual-8086 mode)' : ''}`;
-  if (type !== SystemType.TSS32_AVAILABLE && type !== SystemType.TSS32_BUSY) throw gp(0, `${why}: the current TSS has no I/O permission bitmap`);
-  if (tr.limit < TSS32_IOMAP_BASE + 1) throw gp(0, `${why}: the TSS limit excludes the I/O map base`);
+  if (type !== SystemType.TSS32_AVAILABLE && type !== SystemType.TSS32_BUSY) throw ioFault(cpu, port, 'the current TSS has no I/O permission bitmap');
+  if (tr.limit < TSS32_IOMAP_BASE + 1) throw ioFault(cpu, port, 'the TSS limit excludes the I/O map base');
   const mapBase = readSys16(cpu, (tr.base + TSS32_IOMAP_BASE) | 0);
   const byteOff = mapBase + (port >>> 3);
-  if (byteOff + 1 > tr.limit) throw gp(0, `${why}: its bitmap bits lie beyond the TSS limit`);
+  if (byteOff + 1 > tr.limit) throw ioFault(cpu, port, 'its bitmap bits lie beyond the TSS limit');
   const bits = readSys8(cpu, (tr.base + byteOff) | 0) | (readSys8(cpu, (tr.base + byteOff + 1) | 0) << 8);
   const need = ((1 << size) - 1) << (port & 7);
-  if (bits & need) throw gp(0, `${why}: denied by the I/O permission bitmap`);
+  if (bits & need) throw ioFault(cpu, port, 'denied by the I/O permission bitmap');
+}
+
+/** The #GP(0) of a denied I/O access, its reason built only when faulting. */
+function ioFault(cpu: Cpu, port: number, detail: string): CpuFault {
+  const where = (cpu.flags & EFLAGS_VM) !== 0 ? 'in virtual-8086 mode' : `at CPL ${cpu.cpl} > IOPL ${iopl(cpu)}`;
+  return gp(0, `I/O to port 0x${port.toString(16)} ${where}: ${detail}`);
 }
 
 /** After an access to ports [port, port+size): stop the run loop if one of them is watched. Returns whether it did. */
