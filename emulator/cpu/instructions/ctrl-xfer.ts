@@ -7,8 +7,8 @@
  * within code segment limit THEN #GP(0)").
  *
  * @see Intel SDM Vol. 2A "CALL—Call Procedure", "Jcc—Jump if Condition Is Met",
- *      "JMP—Jump", "BOUND—Check Array Index Against Bounds"; Vol. 2B "LOOP/LOOPcc",
- *      "RET—Return From Procedure".
+ *      "JMP—Jump", "BOUND—Check Array Index Against Bounds", "LOOP/LOOPcc";
+ *      Vol. 2B "RET—Return From Procedure".
  */
 import { SegReg } from '../../arch/segments';
 import { Vector } from '../../arch/exceptions';
@@ -94,7 +94,7 @@ export const RET_near: Exec = (cpu, i) => {
  * The LOOP family (E0–E2): decrement the count register (CX or ECX by the ADDRESS size,
  * without touching flags) and branch while it is non-zero and, for LOOPE/LOOPNE, while
  * ZF is 1/0. A taken branch beyond the CS limit raises #GP(0) before the count changes.
- * `zf`: -1 plain LOOP, 1 LOOPE/LOOPZ, 0 LOOPNE/LOOPNZ. SDM Vol. 2B "LOOP/LOOPcc".
+ * `zf`: -1 plain LOOP, 1 LOOPE/LOOPZ, 0 LOOPNE/LOOPNZ. SDM Vol. 2A "LOOP/LOOPcc".
  */
 function loop(cpu: Cpu, i: Insn, zf: number): void {
   const count = i.a32 ? (cpu.regs[ECX] - 1) | 0 : (cpu.regs16[ECX << 1] - 1) & 0xffff;

@@ -8,8 +8,8 @@
  * unchanged; the write-back then cannot fault.
  *
  * @see Intel SDM Vol. 2A "CBW/CWDE/CDQE", "CMOVcc", "CMPXCHG", "CMPXCHG8B/CMPXCHG16B",
- *      "CWD/CDQ/CQO"; Vol. 2B "LEA", "MOV", "MOVSX/MOVSXD", "MOVZX", "NOP", "SETcc",
- *      "XADD", "XCHG", "XLAT/XLATB".
+ *      "CWD/CDQ/CQO", "LEA"; Vol. 2B "MOV", "MOVSX/MOVSXD", "MOVZX", "NOP", "SETcc";
+ *      Vol. 2C "XADD", "XCHG", "XLAT/XLATB".
  */
 import { EFLAGS_ZF } from '../../arch/eflags';
 import { EAX, EBX, ECX, EDX } from '../cpu';
@@ -126,7 +126,7 @@ export const MOV_EvIz: ExecForms = {
  * LEA Gv, M (8D): the effective address, computed at the address size (ea() already
  * truncates a 16-bit address), then stored at the operand size: a 16-bit operand keeps
  * the low 16 bits, a 32-bit operand with a 16-bit address gets it zero-extended
- * (SDM Vol. 2B "LEA", Table 3-54). No memory access; the register form is #UD (no r forms).
+ * (SDM Vol. 2A "LEA", its operand-size/address-size table). No memory access; the register form is #UD (no r forms).
  */
 export const LEA: ExecForms = {
   m16: (cpu, i) => {
@@ -141,7 +141,7 @@ export const LEA: ExecForms = {
 export const NOP: Exec = () => {};
 
 // ---------------------------------------------------------------------------------------------
-// XCHG (SDM Vol. 2B "XCHG"): with a memory operand it is always locked (no visible effect in
+// XCHG (SDM Vol. 2C "XCHG"): with a memory operand it is always locked (no visible effect in
 // this single-processor model).
 
 /** XCHG Eb, Gb (86). */
@@ -217,7 +217,7 @@ export const CWD: Exec = (cpu, i) => {
 
 /**
  * XLAT (D7): AL ← DS:[eBX + zero-extended AL], the segment overridable, BX or EBX by the
- * address size (the sum wraps at the address size). SDM Vol. 2B "XLAT/XLATB".
+ * address size (the sum wraps at the address size). SDM Vol. 2C "XLAT/XLATB".
  */
 export const XLAT: Exec = (cpu, i) => {
   const off = i.a32 ? (cpu.regs[EBX] + cpu.regs8[0]) >>> 0 : (cpu.regs16[EBX << 1] + cpu.regs8[0]) & 0xffff;
@@ -329,7 +329,7 @@ export const MOVSX_GvEw: ExecForms = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// XADD (SDM Vol. 2B "XADD"): TEMP ← SRC + DEST; SRC ← DEST; DEST ← TEMP, flags as ADD.
+// XADD (SDM Vol. 2C "XADD"): TEMP ← SRC + DEST; SRC ← DEST; DEST ← TEMP, flags as ADD.
 // With the same register as both operands the final value is the sum (DEST is written last).
 
 /** XADD Eb, Gb (0F C0). */

@@ -8,7 +8,7 @@
  * bit instead of faulting, so a deprivileged guest kernel's POPF cannot be trapped
  * (Robin & Irvine 2000; this is why the opcode table marks it SENSITIVE).
  *
- * @see Intel SDM Vol. 2A "CLC", "CLD", "CLI", "CMC"; Vol. 2B "LAHF", "POPF/POPFD/POPFQ",
+ * @see Intel SDM Vol. 2A "CLC", "CLD", "CLI", "CMC", "LAHF"; Vol. 2B "POPF/POPFD/POPFQ",
  *      "PUSHF/PUSHFD/PUSHFQ", "SAHF", "STC", "STD", "STI"; Vol. 3A §2.3 (system flags),
  *      §20.2.7 (sensitive instructions in virtual-8086 mode).
  */
@@ -84,7 +84,7 @@ function checkIfChange(cpu: Cpu, what: string): void {
   }
 }
 
-/** CLI (FA): IF ← 0, when allowed (see checkIfChange). SDM Vol. 2A "CLI", Table 3-7. */
+/** CLI (FA): IF ← 0, when allowed (see checkIfChange). SDM Vol. 2A "CLI" (its decision table). */
 export const CLI: Exec = (cpu) => {
   checkIfChange(cpu, 'CLI');
   if (cpu.flags & EFLAGS_IF) {

@@ -49,6 +49,7 @@ export function repCount(cpu: Cpu, a32: boolean): number {
   return a32 ? cpu.regs[ECX] >>> 0 : cpu.regs16[ECX << 1];
 }
 
+/** Store the count register (CX or ECX by the address size). */
 export function setRepCount(cpu: Cpu, a32: boolean, n: number): void {
   if (a32) cpu.regs[ECX] = n;
   else cpu.regs16[ECX << 1] = n;
