@@ -117,11 +117,13 @@ export const IN_DX: Exec = (cpu, i) => portIn(cpu, cpu.regs16[EDX << 1], accessS
 export const OUT_DX: Exec = (cpu, i) => portOut(cpu, cpu.regs16[EDX << 1], accessSize(i));
 
 /**
- * One INS iteration: ES:[eDI] ← port. Fault order: the SDM notes that a fault on the
- * memory write after the port read would repeat the (possibly side-effecting) port read
- * when the instruction restarts. We check the destination for writing (segment and page)
- * BEFORE reading the port, so any fault happens before the device sees the read and no
- * port read is ever lost or repeated; after the probe the write cannot fault.
+ * One INS iteration: ES:[eDI] ← port. Fault order: the SDM's INS page lists the
+ * destination's #GP/#SS/#PF but its Operation reads the port first; were the write to
+ * fault after the read, the restarted instruction would read the (possibly
+ * side-effecting) port again and the first value would be lost. We check the destination
+ * for writing (segment and page) BEFORE reading the port, so any fault happens before
+ * the device sees the read and no port read is lost or repeated; after the probe the
+ * write cannot fault.
  */
 function insOnce(cpu: Cpu, port: number, size: 1 | 2 | 4, a32: boolean, d: number): boolean {
   const di = indexReg(cpu, EDI, a32);
