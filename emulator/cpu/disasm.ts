@@ -53,7 +53,7 @@ export interface DisasmLine {
  * - `ForceReservedNop`: 0F 0D and 0F 18–0F 1F are the reserved-NOP (hint) space — on a P6
  *   they execute as NOP Ev whatever their ModRM and prefixes; later CPUs put PREFETCHh,
  *   PREFETCHW, CLDEMOTE, ENDBR32 … there precisely because older CPUs ignore them
- *   (SDM Vol. 2B "NOP"; Table A-3).
+ *   (SDM Vol. 2B "NOP"; see opcode-table.ts HINT_NOP).
  * - `NoMPFX_0FBC`, `NoMPFX_0FBD`: F3 0F BC / F3 0F BD are REP BSF / REP BSR (the F3 prefix is
  *   ignored) on CPUs without BMI1/LZCNT, not TZCNT/LZCNT.
  * - `NoWbnoinvd`: F3 0F 09 is WBINVD with an ignored F3 prefix, not WBNOINVD.

@@ -411,7 +411,9 @@ const BT_FLAGS = { r: 0, w: ALL, u: O | S | A | P };
  * The reserved-NOP hint space 0F 0D and 0F 18–0F 1E (0F 1F is the documented NOP Ev): a P6
  * executes these as NOP Ev, whatever ModRM.reg and the prefixes say, which is why later
  * processors put hints there (PREFETCHh, PREFETCHW, CLDEMOTE, ENDBR32 …) that older ones
- * ignore. SDM Vol. 2B "NOP" (multi-byte NOP on family 6); Vol. 2D Table A-3.
+ * ignore. SDM Vol. 2B "NOP" (the multi-byte NOP exists from family 6 on). The SDM documents
+ * only 0F 1F /0; the rest is the hint-NOP behaviour of Intel P6-and-later processors as
+ * iced-x86 (option ForceReservedNop) and Bochs ("0F 0D: NOP on older Intel CPUs") model it.
  */
 const HINT_NOP: OpcodeEntry = { mn: 'NOP', ops: ['Ev'], exec: xfer.NOP, sdm: 'NOP (reserved-NOP hint space)' };
 
