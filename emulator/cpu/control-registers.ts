@@ -62,7 +62,7 @@ import {
 import { Vector } from '../arch/exceptions';
 import type { Cpu } from './cpu';
 import { CpuFault, gp, ud } from './fault';
-import { flushTlb } from './paging';
+import { flushTlb, loadCr3 } from './paging';
 
 /** CR0 bits whose change invalidates every TLB entry including global ones. */
 const CR0_FLUSH_BITS = CR0_PG | CR0_WP | CR0_PE;
@@ -116,8 +116,7 @@ export function writeCr2(cpu: Cpu, value: number): void {
  * the value is unchanged or paging is off.
  */
 export function writeCr3(cpu: Cpu, value: number): void {
-  cpu.cr3 = value >>> 0;
-  flushTlb(cpu, false);
+  loadCr3(cpu, value);
 }
 
 /** Why writing `value` to CR4 would be #GP(0), or '' when valid (SDM Vol. 3A §2.5). */

@@ -107,13 +107,12 @@ export class Cpu {
    */
   flags = EFLAGS_FIXED1;
   lazyMask = 0;
-  /** Lazy-flag operation kind (flags.ts LazyOp). */
-  lzOp = 0;
-  lzA = 0;
-  lzB = 0;
+  /** Result of the last lazily flagged operation. */
   lzRes = 0;
-  /** Operand-size mask of the lazy operation: 0xFF, 0xFFFF or 0xFFFFFFFF (as -1). */
-  lzMask = 0;
+  /** Its carry (or borrow) vector: bit n = carry out of bit n (flags.ts). */
+  lzCv = 0;
+  /** Operand size of the lazy operation as a left shift that moves its sign bit to bit 31: 24 (byte), 16 (word), 0 (dword). */
+  lzShift = 0;
 
   /** ES, CS, SS, DS, FS, GS in SDM encoding order. */
   readonly segs: SegmentRegister[] = [0, 1, 2, 3, 4, 5].map((i) => new SegmentRegister(i));
@@ -189,7 +188,10 @@ export class Cpu {
   /** Direct views of RAM for the fast paths. */
   readonly ram8: Uint8Array;
   readonly ramView: DataView;
-  readonly codePages: Uint8Array;
+  /** PhysicalMemory.watchedPages: the fast write paths report writes to watched pages. */
+  readonly watchedPages: Uint8Array;
+  /** PhysicalMemory.pagingStamp when the TLB was last flushed (paging.ts). */
+  tlbStamp = 0;
   /** Linear address of the last read-for-write (memory-access.ts `readRmw*`). */
   rmwLin = 0;
 
@@ -199,7 +201,7 @@ export class Cpu {
   ) {
     this.ram8 = memory.ram;
     this.ramView = memory.view;
-    this.codePages = memory.codePages;
+    this.watchedPages = memory.watchedPages;
     this.reset();
   }
 

@@ -12,9 +12,17 @@
  * NMI and INTR (honouring EFLAGS.IF and the STI / MOV SS interrupt shadow), the TF
  * single-step trap, HLT and stop requests.
  *
+ * Two tiers execute instructions. The interpreter calls one handler per loop iteration.
+ * When execution has arrived at the same block head (a branch target or lookup point)
+ * HOT_THRESHOLD times, the straight-line run from there is compiled into one function
+ * (block-compiler.ts) that calls the same handlers; a compiled block runs only when the
+ * instruction budget covers all of it, so `run(cpu, n)` still stops after exactly n
+ * instructions and single-stepping (TF, the debugger) uses the interpreter.
+ *
  * A `CpuFault` thrown by a handler (or by instruction fetch) is caught here, at the
- * instruction boundary: EIP is restored to the faulting instruction and the fault is
- * delivered (interrupts.ts). Host errors are not caught.
+ * instruction boundary: EIP is restored to the faulting instruction, the instructions
+ * retired before it are counted, and the fault is delivered (interrupts.ts). Host errors
+ * are not caught.
  *
  * @see Intel SDM Vol. 3A §6.8.3 (interrupt shadow), §6.9 (priority among events),
  *      §11.6 "Self-Modifying Code".
@@ -29,7 +37,9 @@ import { decode, type ByteSource } from './decoder/decoder';
 import { Insn } from './decoder/insn';
 import { ACCESS_FETCH, translate } from './paging';
 import { readLinear } from './memory-access';
+import { WATCH_CODE } from '../memory/physical-memory';
 import { deliverException, deliverExternalInterrupt, deliverNmi } from './interrupts';
+import { compileBlock, endsBlock, HOT_THRESHOLD, MAX_BLOCK, type CompiledBlock } from './block-compiler';
 
 /** Decoded instructions of one physical page, for one default operand size each. */
 class DecodedPage {
@@ -42,8 +52,10 @@ class DecodedPage {
 
 /** Thrown by a breakpoint stub to leave the loop (never escapes `run`). */
 const BREAKPOINT_HIT = { breakpoint: true };
+/** Thrown by a block-building byte source at the page end (never escapes `buildBlock`). */
+const PAGE_END = { pageEnd: true };
 
-/** The per-CPU decoded-instruction cache and breakpoint set. */
+/** The per-CPU decoded-instruction cache, block tier and breakpoint set. */
 export class CodeCache {
   readonly pages: (DecodedPage | undefined)[];
   /** Link generation (see the file header). */
@@ -52,10 +64,12 @@ export class CodeCache {
   readonly breakpoints = new Set<number>();
   /** Execute the instruction at this linear address even though a breakpoint is set there (resume). */
   resumeAt = -1;
-  /** Decodes performed (statistics). */
+  /** Compile hot blocks (the block tier); off, everything is interpreted. */
+  blocksEnabled = true;
+  /** Statistics: decodes, code-page invalidations by writes, blocks compiled. */
   decodes = 0;
-  /** Code-page invalidations by writes (statistics). */
   invalidations = 0;
+  blocksCompiled = 0;
 
   constructor(private readonly cpu: Cpu) {
     this.pages = new Array(cpu.memory.size >>> 12);
@@ -75,27 +89,52 @@ export class CodeCache {
       }
       if (!hit) continue;
       this.pages[ppn] = undefined;
-      this.cpu.codePages[ppn] = 0;
+      this.cpu.watchedPages[ppn] &= ~WATCH_CODE;
       this.invalidations++;
       this.gen++;
       this.cpu.breakBlock = true;
     }
   }
 
-  /** Drop every decoded instruction (e.g. after loading a new program image). */
+  /** Drop every decoded instruction and compiled block (e.g. after loading a new program image). */
   flush(): void {
     this.pages.fill(undefined);
-    this.cpu.codePages.fill(0);
+    const w = this.cpu.watchedPages;
+    for (let p = 0; p < w.length; p++) w[p] &= ~WATCH_CODE;
     this.gen++;
     this.cpu.breakBlock = true;
   }
 
-  /** Replace the breakpoint set (linear addresses). */
+  /** Replace the breakpoint set (linear addresses). Compiled blocks are dropped, as they may span a new breakpoint. */
   setBreakpoints(linear: Iterable<number>): void {
     this.breakpoints.clear();
     for (const a of linear) this.breakpoints.add(a >>> 0);
-    this.gen++;
-    this.cpu.breakBlock = true;
+    this.flush();
+  }
+
+  /** The decoded-instruction array of a page for one code size, created on demand. */
+  private pageArray(ppn: number, code32: boolean): { page: DecodedPage; arr: (Insn | undefined)[] } {
+    let page = this.pages[ppn];
+    if (!page) {
+      page = new DecodedPage();
+      this.pages[ppn] = page;
+    }
+    let arr = code32 ? page.insns32 : page.insns16;
+    if (!arr) {
+      arr = new Array(4096);
+      if (code32) page.insns32 = arr;
+      else page.insns16 = arr;
+    }
+    return { page, arr };
+  }
+
+  private remember(page: DecodedPage, arr: (Insn | undefined)[], ppn: number, off: number, insn: Insn): void {
+    arr[off] = insn;
+    this.cpu.watchedPages[ppn] |= WATCH_CODE;
+    for (let line = off >> 6; line <= (off + insn.len - 1) >> 6; line++) {
+      if (line < 32) page.linesLo |= 1 << line;
+      else page.linesHi |= 1 << (line - 32);
+    }
   }
 
   /**
@@ -117,29 +156,12 @@ export class CodeCache {
     const off = pa & 0xfff;
     const ppn = pa >>> 12;
     if (cpu.memory.isRamPage(pa)) {
-      let page = this.pages[ppn];
-      if (!page) {
-        page = new DecodedPage();
-        this.pages[ppn] = page;
-      }
-      let arr = code32 ? page.insns32 : page.insns16;
-      if (!arr) {
-        arr = new Array(4096);
-        if (code32) page.insns32 = arr;
-        else page.insns16 = arr;
-      }
+      const { page, arr } = this.pageArray(ppn, code32);
       insn = arr[off];
       if (!insn) {
         insn = this.decodeAt(lin, code32, user);
         this.decodes++;
-        if (off + insn.len <= 4096) {
-          arr[off] = insn;
-          cpu.codePages[ppn] = 1;
-          for (let line = off >> 6; line <= (off + insn.len - 1) >> 6; line++) {
-            if (line < 32) page.linesLo |= 1 << line;
-            else page.linesHi |= 1 << (line - 32);
-          }
-        }
+        if (off + insn.len <= 4096) this.remember(page, arr, ppn, off, insn);
       }
     } else {
       insn = this.decodeAt(lin, code32, user);
@@ -159,26 +181,72 @@ export class CodeCache {
   }
 
   private breakpointStub(real: Insn, lin: number): Insn {
-    const stub = new Insn((c, i) => {
+    const stub = new Insn((c) => {
       if (this.resumeAt === lin) {
         this.resumeAt = -1;
         real.exec(c, real);
         return;
       }
-      void i;
       throw BREAKPOINT_HIT;
     });
-    Object.assign(stub, real, { exec: stub.exec, next: null });
+    Object.assign(stub, real, { exec: stub.exec, next: null, target: null, block: null });
     return stub;
+  }
+
+  /**
+   * Compile the block that starts with `head` (the instruction at CS:EIP, in RAM), or
+   * return null when no block of two or more instructions can be formed there.
+   */
+  buildBlock(head: Insn): CompiledBlock | null {
+    const cpu = this.cpu;
+    const cs = cpu.segs[SegReg.CS];
+    const code32 = cs.big;
+    const user = cpu.cpl === 3;
+    let lin = (cs.base + cpu.eip) | 0;
+    const e = cpu.tlb[lin >>> 12];
+    if ((e & cpu.tlbReadMask) !== cpu.tlbReadMask) return null;
+    const pa = ((e & -4096) | (lin & 0xfff)) >>> 0;
+    const ppn = pa >>> 12;
+    const { page, arr } = this.pageArray(ppn, code32);
+    if (arr[pa & 0xfff] !== head) return null;
+    const insns: Insn[] = [head];
+    let off = (pa & 0xfff) + head.len;
+    lin = (lin + head.len) | 0;
+    let eip = cpu.eip + head.len;
+    while (insns.length < MAX_BLOCK && !endsBlock(insns[insns.length - 1]) && off < 4096) {
+      if (this.breakpoints.size !== 0 && this.breakpoints.has(lin >>> 0)) break;
+      let insn = arr[off];
+      if (!insn) {
+        const base = lin;
+        const pageEnd = 4096 - off;
+        const src: ByteSource = {
+          byte: (k: number) => {
+            if (k >= pageEnd) throw PAGE_END;
+            return fetchByte(cpu, (base + k) | 0, user);
+          },
+        };
+        try {
+          insn = decode(src, code32);
+        } catch (x) {
+          if (x === PAGE_END) break;
+          throw x;
+        }
+        this.decodes++;
+        this.remember(page, arr, ppn, off, insn);
+      }
+      if (!insn.entry || eip + insn.len - 1 > cs.limit) break;
+      insns.push(insn);
+      off += insn.len;
+      lin = (lin + insn.len) | 0;
+      eip += insn.len;
+    }
+    if (insns.length < 2) return null;
+    this.blocksCompiled++;
+    return compileBlock(insns, code32);
   }
 }
 
 function fetchByte(cpu: Cpu, lin: number, user: boolean): number {
-  return readLinearFetch(cpu, lin, user);
-}
-
-/** An instruction-fetch read (a read at the current privilege, through the TLB). */
-function readLinearFetch(cpu: Cpu, lin: number, user: boolean): number {
   const e = cpu.tlb[lin >>> 12];
   const m = cpu.tlbReadMask;
   if ((e & m) === m) return cpu.ram8[(e & -4096) + (lin & 0xfff)];
@@ -202,6 +270,27 @@ function intrWindowOpen(cpu: Cpu): boolean {
   return (cpu.flags & EFLAGS_IF) !== 0 && cpu.icount > cpu.shadowUntil;
 }
 
+/** A block that no execution will reach: marks heads that cannot form a block. */
+const NO_BLOCK = compileBlock([], true);
+
+/**
+ * After a fault inside a compiled block: point EIP at the faulting instruction and count
+ * the instructions that retired before it. The faulting handler changed nothing, so
+ * `cpu.eip` still holds that instruction's end.
+ */
+function unwindBlock(cpu: Cpu, blk: CompiledBlock, entryEip: number, code32: boolean): void {
+  const at = cpu.eip;
+  for (let k = 0; k < blk.n; k++) {
+    const end = code32 ? (entryEip + blk.ends[k]) >>> 0 : (entryEip + blk.ends[k]) & 0xffff;
+    if (end === at) {
+      cpu.eip = code32 ? (entryEip + blk.starts[k]) >>> 0 : (entryEip + blk.starts[k]) & 0xffff;
+      cpu.icount += k - blk.synced[k];
+      return;
+    }
+  }
+  throw new Error(`internal: fault inside a compiled block at EIP 0x${at.toString(16)} matches none of its instructions`);
+}
+
 /**
  * Run until `maxInstructions` instructions have retired or something stops the CPU:
  * HLT with no deliverable interrupt, shutdown (triple fault), a breakpoint, a watched I/O
@@ -215,11 +304,14 @@ export function run(cpu: Cpu, maxInstructions: number, options: { resume?: boole
   if (options.resume) cache.resumeAt = (cpu.segs[SegReg.CS].base + cpu.eip) >>> 0;
   let insn: Insn | null = null;
   let stepTrap = false;
+  /** Whether `insn` was reached by a branch or a lookup (a possible block head). */
+  let head = true;
   cpu.breakBlock = true;
   for (;;) {
     if (cpu.breakBlock || insn === null) {
       cpu.breakBlock = false;
       cache.gen++;
+      head = true;
       if (stepTrap) {
         stepTrap = false;
         cpu.dr[6] |= DR6_BS;
@@ -262,6 +354,62 @@ export function run(cpu: Cpu, maxInstructions: number, options: { resume?: boole
         continue;
       }
     }
+
+    // Block tier: run a compiled block when the budget covers it and nothing forces stepping.
+    if (head) {
+      let blk: CompiledBlock | null = insn.block;
+      if (blk === null && ++insn.hits >= HOT_THRESHOLD && cache.blocksEnabled && !cpu.breakBlock) {
+        blk = insn.block = cache.buildBlock(insn) ?? NO_BLOCK;
+      }
+      if (blk !== null && blk !== NO_BLOCK && !cpu.breakBlock && end - cpu.icount >= blk.n) {
+        const cs = cpu.segs[SegReg.CS];
+        const entryEip = cpu.eip;
+        if (entryEip + blk.bytes - 1 <= cs.limit) {
+          try {
+            blk.fn(cpu, entryEip, end - cpu.icount);
+          } catch (e) {
+            if (!(e instanceof CpuFault)) throw e;
+            unwindBlock(cpu, blk, entryEip, cs.big);
+            deliverException(cpu, e, false);
+            insn = null;
+            continue;
+          }
+          if (cpu.breakBlock) {
+            insn = null;
+            continue;
+          }
+          const eip = cpu.eip;
+          const gen = cache.gen;
+          let nx: Insn | null;
+          if (eip === blk.nextEip && blk.nextGen === gen) nx = blk.next;
+          else if (eip === blk.targetEip && blk.targetGen === gen) nx = blk.target;
+          else {
+            try {
+              nx = cache.lookup();
+            } catch (e) {
+              if (!(e instanceof CpuFault)) throw e;
+              deliverException(cpu, e, false);
+              insn = null;
+              continue;
+            }
+            // Keep two exits: the fall-through one (entry + bytes) and the last other one.
+            if (eip === ((entryEip + blk.bytes) >>> 0)) {
+              blk.next = nx;
+              blk.nextEip = eip;
+              blk.nextGen = gen;
+            } else {
+              blk.target = nx;
+              blk.targetEip = eip;
+              blk.targetGen = gen;
+            }
+          }
+          insn = nx;
+          continue;
+        }
+      }
+    }
+
+    // Interpreter tier: one instruction.
     if (cpu.icount >= end) {
       cache.resumeAt = -1;
       return { kind: 'limit' };
@@ -287,6 +435,7 @@ export function run(cpu: Cpu, maxInstructions: number, options: { resume?: boole
     const eip = cpu.eip;
     const gen = cache.gen;
     if (eip === fall) {
+      head = false;
       const nx: Insn | null = insn.next;
       if (nx !== null && insn.nextGen === gen) {
         insn = nx;
@@ -304,6 +453,7 @@ export function run(cpu: Cpu, maxInstructions: number, options: { resume?: boole
       from.next = insn;
       from.nextGen = gen;
     } else {
+      head = true;
       const tg: Insn | null = insn.target;
       if (tg !== null && insn.targetEip === eip && insn.targetGen === gen) {
         insn = tg;

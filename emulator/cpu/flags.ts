@@ -2,19 +2,24 @@
  * EFLAGS with lazily computed status flags.
  *
  * The arithmetic instructions that dominate real code (ADD/ADC/SUB/SBB/CMP/INC/DEC/NEG and
- * the logic group) do not compute their six status flags. They record the operation kind,
- * the operands, the result and the operand-size mask (`Cpu.lzOp/lzA/lzB/lzRes/lzMask`) and
- * mark the flags as stale in `Cpu.lazyMask`; a flag is computed only when something reads
- * it (Jcc, SETcc, PUSHF, ADC, …). Instructions with unusual flag rules (shifts, multiply,
- * BCD, bit tests) compute flags directly with `setStatusFlags`.
+ * the logic group) do not compute their six status flags. They record the result, the
+ * carry vector and the operand size (`Cpu.lzRes`, `Cpu.lzCv`, `Cpu.lzShift`) and mark the
+ * flags stale in `Cpu.lazyMask`; a flag is computed only when something reads it (Jcc,
+ * SETcc, PUSHF, ADC, …). Instructions with unusual flag rules (shifts, multiply, BCD, bit
+ * tests) set flags directly with `setStatusFlags`.
  *
- * The formulas (for operand sign bit s, operands a and b, result r):
- *   ADD family: CF = carry out of bit s = ((a & b) | ((a | b) & ~r)) bit s
- *               OF = ((a ^ r) & (b ^ r)) bit s        (also right with a carry-in, for ADC)
- *   SUB family: CF = borrow out of bit s = ((~a & b) | (~(a ^ b) & r)) bit s
- *               OF = ((a ^ b) & (a ^ r)) bit s        (also right with a borrow-in, for SBB)
- *   both:       AF = (a ^ b ^ r) bit 4;  ZF = (r & mask) == 0;  SF = r bit s;  PF = even parity of r bits 7:0
- *   LOGIC:      CF = OF = 0, AF = 0 (AF is undefined; Bochs and QEMU give 0)
+ * The carry vector cv has bit n set when the operation carries (ADD family) or borrows
+ * (SUB family) out of bit n, for operands a, b and result r (any carry-in included):
+ *   ADD family: cv = (a & b) | ((a | b) & ~r)        (majority of a, b, not-r)
+ *   SUB family: cv = (~a & b) | (~(a ^ b) & r)       (borrow out)
+ *   LOGIC:      cv = 0
+ * and then, for the operand's sign bit s:
+ *   CF = cv bit s;  OF = cv bit s XOR cv bit s-1 (carry into the sign bit differs from
+ *   carry out of it);  AF = cv bit 3;  ZF = (r & mask) == 0;  SF = r bit s;
+ *   PF = even parity of r bits 7:0.
+ * Bochs keeps its lazy flags the same way (result plus auxiliary carry bits). Bit s is
+ * tested by shifting it to bit 31 (`Cpu.lzShift` = 24, 16 or 0), so nothing branches on
+ * the operand size, and INC/DEC can keep the previous CF with one shift.
  *
  * @see Intel SDM Vol. 1 §3.4.3.1 "Status Flags", Appendix A "EFLAGS Cross-Reference".
  */
@@ -30,13 +35,6 @@ import {
 } from '../arch/eflags';
 import type { Cpu } from './cpu';
 
-/** Lazy-flag operation kinds. */
-export const enum LazyOp {
-  ADD = 1,
-  SUB = 2,
-  LOGIC = 3,
-}
-
 export const MASK8 = 0xff;
 export const MASK16 = 0xffff;
 export const MASK32 = -1;
@@ -51,99 +49,68 @@ for (let i = 0; i < 256; i++) {
   PARITY[i] = (b & 1) ^ 1;
 }
 
-/** Sign bit of the lazy operand size. */
-function signBit(mask: number): number {
-  return mask === MASK8 ? 0x80 : mask === MASK16 ? 0x8000 : 0x80000000 | 0;
+/** The operand size as a left shift that brings its sign bit to bit 31 (24, 16 or 0). */
+function sizeShift(mask: number): number {
+  return mask === MASK32 ? 0 : mask === MASK16 ? 16 : 24;
 }
 
 /** Record an ADD-family result (ADD, ADC, XADD): all six status flags become lazy. */
 export function lazyAdd(cpu: Cpu, a: number, b: number, r: number, mask: number): void {
-  cpu.lzOp = LazyOp.ADD;
-  cpu.lzA = a;
-  cpu.lzB = b;
   cpu.lzRes = r;
-  cpu.lzMask = mask;
+  cpu.lzCv = (a & b) | ((a | b) & ~r);
+  cpu.lzShift = sizeShift(mask);
   cpu.lazyMask = EFLAGS_STATUS;
 }
 
 /** Record a SUB-family result (SUB, SBB, CMP, NEG as 0 - b, CMPXCHG, CMPS, SCAS). */
 export function lazySub(cpu: Cpu, a: number, b: number, r: number, mask: number): void {
-  cpu.lzOp = LazyOp.SUB;
-  cpu.lzA = a;
-  cpu.lzB = b;
   cpu.lzRes = r;
-  cpu.lzMask = mask;
+  cpu.lzCv = (~a & b) | (~(a ^ b) & r);
+  cpu.lzShift = sizeShift(mask);
   cpu.lazyMask = EFLAGS_STATUS;
 }
 
-/** Record a logic result (AND, OR, XOR, TEST): CF = OF = 0. */
+/** Record a logic result (AND, OR, XOR, TEST): CF = OF = 0, AF = 0 (undefined; Bochs and QEMU give 0). */
 export function lazyLogic(cpu: Cpu, r: number, mask: number): void {
-  cpu.lzOp = LazyOp.LOGIC;
-  cpu.lzA = 0;
-  cpu.lzB = 0;
   cpu.lzRes = r;
-  cpu.lzMask = mask;
+  cpu.lzCv = 0;
+  cpu.lzShift = sizeShift(mask);
   cpu.lazyMask = EFLAGS_STATUS;
 }
 
 /** INC and DEC: like ADD/SUB of 1 but CF is preserved (SDM Vol. 2A "INC", "DEC"). */
 export function lazyIncDec(cpu: Cpu, a: number, r: number, mask: number, isDec: boolean): void {
-  if (cpu.lazyMask & EFLAGS_CF) cpu.flags = (cpu.flags & ~EFLAGS_CF) | computeCF(cpu);
-  cpu.lzOp = isDec ? LazyOp.SUB : LazyOp.ADD;
-  cpu.lzA = a;
-  cpu.lzB = 1;
+  if (cpu.lazyMask & EFLAGS_CF) cpu.flags = cpu.lzCv << cpu.lzShift < 0 ? cpu.flags | EFLAGS_CF : cpu.flags & ~EFLAGS_CF;
   cpu.lzRes = r;
-  cpu.lzMask = mask;
+  cpu.lzCv = isDec ? (~a & 1) | (~(a ^ 1) & r) : (a & 1) | ((a | 1) & ~r);
+  cpu.lzShift = sizeShift(mask);
   cpu.lazyMask = EFLAGS_STATUS & ~EFLAGS_CF;
-}
-
-function computeCF(cpu: Cpu): number {
-  const a = cpu.lzA, b = cpu.lzB, r = cpu.lzRes;
-  const s = signBit(cpu.lzMask);
-  switch (cpu.lzOp) {
-    case LazyOp.ADD:
-      return ((a & b) | ((a | b) & ~r)) & s ? EFLAGS_CF : 0;
-    case LazyOp.SUB:
-      return ((~a & b) | (~(a ^ b) & r)) & s ? EFLAGS_CF : 0;
-    default:
-      return 0;
-  }
-}
-
-function computeOF(cpu: Cpu): number {
-  const a = cpu.lzA, b = cpu.lzB, r = cpu.lzRes;
-  const s = signBit(cpu.lzMask);
-  switch (cpu.lzOp) {
-    case LazyOp.ADD:
-      return (a ^ r) & (b ^ r) & s ? EFLAGS_OF : 0;
-    case LazyOp.SUB:
-      return (a ^ b) & (a ^ r) & s ? EFLAGS_OF : 0;
-    default:
-      return 0;
-  }
 }
 
 /** CF as 0 or 1. */
 export function getCF(cpu: Cpu): number {
-  if (cpu.lazyMask & EFLAGS_CF) return computeCF(cpu) ? 1 : 0;
+  if (cpu.lazyMask & EFLAGS_CF) return cpu.lzCv << cpu.lzShift < 0 ? 1 : 0;
   return cpu.flags & EFLAGS_CF;
 }
 
 /** ZF as a boolean. */
 export function getZF(cpu: Cpu): boolean {
-  if (cpu.lazyMask & EFLAGS_ZF) return (cpu.lzRes & cpu.lzMask) === 0;
+  if (cpu.lazyMask & EFLAGS_ZF) return cpu.lzRes << cpu.lzShift === 0;
   return (cpu.flags & EFLAGS_ZF) !== 0;
 }
 
 /** SF as a boolean. */
 export function getSF(cpu: Cpu): boolean {
-  if (cpu.lazyMask & EFLAGS_SF) return (cpu.lzRes & signBit(cpu.lzMask)) !== 0;
+  if (cpu.lazyMask & EFLAGS_SF) return cpu.lzRes << cpu.lzShift < 0;
   return (cpu.flags & EFLAGS_SF) !== 0;
 }
 
 /** OF as a boolean. */
 export function getOF(cpu: Cpu): boolean {
-  if (cpu.lazyMask & EFLAGS_OF) return computeOF(cpu) !== 0;
+  if (cpu.lazyMask & EFLAGS_OF) {
+    const cv = cpu.lzCv;
+    return (cv ^ (cv << 1)) << cpu.lzShift < 0;
+  }
   return (cpu.flags & EFLAGS_OF) !== 0;
 }
 
@@ -155,7 +122,7 @@ export function getPF(cpu: Cpu): boolean {
 
 /** AF as a boolean. */
 export function getAF(cpu: Cpu): boolean {
-  if (cpu.lazyMask & EFLAGS_AF) return cpu.lzOp !== LazyOp.LOGIC && ((cpu.lzA ^ cpu.lzB ^ cpu.lzRes) & 0x10) !== 0;
+  if (cpu.lazyMask & EFLAGS_AF) return (cpu.lzCv & 0x08) !== 0;
   return (cpu.flags & EFLAGS_AF) !== 0;
 }
 
@@ -164,12 +131,12 @@ export function getEflags(cpu: Cpu): number {
   const m = cpu.lazyMask;
   if (m !== 0) {
     let f = cpu.flags & ~m;
-    if (m & EFLAGS_CF && computeCF(cpu)) f |= EFLAGS_CF;
+    if (m & EFLAGS_CF && getCF(cpu)) f |= EFLAGS_CF;
     if (m & EFLAGS_PF && getPF(cpu)) f |= EFLAGS_PF;
     if (m & EFLAGS_AF && getAF(cpu)) f |= EFLAGS_AF;
     if (m & EFLAGS_ZF && getZF(cpu)) f |= EFLAGS_ZF;
     if (m & EFLAGS_SF && getSF(cpu)) f |= EFLAGS_SF;
-    if (m & EFLAGS_OF && computeOF(cpu)) f |= EFLAGS_OF;
+    if (m & EFLAGS_OF && getOF(cpu)) f |= EFLAGS_OF;
     cpu.flags = f;
     cpu.lazyMask = 0;
   }
@@ -205,7 +172,7 @@ export function szpFlags(r: number, mask: number): number {
   const v = r & mask;
   let f = 0;
   if (v === 0) f |= EFLAGS_ZF;
-  if (v & signBit(mask)) f |= EFLAGS_SF;
+  if (v << sizeShift(mask) < 0) f |= EFLAGS_SF;
   if (PARITY[v & 0xff]) f |= EFLAGS_PF;
   return f;
 }

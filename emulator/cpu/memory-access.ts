@@ -53,8 +53,8 @@ export function segmentFault(s: SegmentRegister, off: number, size: number, writ
 // ---------------------------------------------------------------------------------------------
 // Slow paths: page crossings, TLB misses, permission upgrades (setting D), MMIO.
 
-function codeWritten(cpu: Cpu, pa: number, len: number): void {
-  cpu.memory.codeWriteListener?.(pa, len);
+function watchedWrite(cpu: Cpu, pa: number, len: number): void {
+  cpu.memory.notifyWatched(pa, len);
 }
 
 /** Physical address for an access of `size` bytes at `lin` that stays within one page. */
@@ -136,7 +136,7 @@ export function writeLin8(cpu: Cpu, lin: number, v: number): void {
   if ((e & m) === m) {
     const pa = (e & -4096) + (lin & 0xfff);
     cpu.ram8[pa] = v;
-    if (cpu.codePages[pa >>> 12] !== 0) codeWritten(cpu, pa, 1);
+    if (cpu.watchedPages[pa >>> 12] !== 0) watchedWrite(cpu, pa, 1);
     return;
   }
   writeLinear(cpu, lin, 1, v, cpu.cpl === 3);
@@ -149,7 +149,7 @@ export function writeLin16(cpu: Cpu, lin: number, v: number): void {
   if ((e & m) === m && o !== 0xfff) {
     const pa = (e & -4096) + o;
     cpu.ramView.setUint16(pa, v, true);
-    if (cpu.codePages[pa >>> 12] !== 0) codeWritten(cpu, pa, 2);
+    if (cpu.watchedPages[pa >>> 12] !== 0) watchedWrite(cpu, pa, 2);
     return;
   }
   writeLinear(cpu, lin, 2, v, cpu.cpl === 3);
@@ -162,7 +162,7 @@ export function writeLin32(cpu: Cpu, lin: number, v: number): void {
   if ((e & m) === m && o <= 0xffc) {
     const pa = (e & -4096) + o;
     cpu.ramView.setInt32(pa, v, true);
-    if (cpu.codePages[pa >>> 12] !== 0) codeWritten(cpu, pa, 4);
+    if (cpu.watchedPages[pa >>> 12] !== 0) watchedWrite(cpu, pa, 4);
     return;
   }
   writeLinear(cpu, lin, 4, v, cpu.cpl === 3);

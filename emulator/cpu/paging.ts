@@ -11,7 +11,9 @@
  * PDE) on a write; we set them after the access checks pass, as Bochs does.
  * #PF error code (§4.7): P (protection vs not present), W/R, U/S, RSVD; CR2 = linear address.
  * TLB (§4.10): filled per 4-KiB linear page; MOV CR3 flushes non-global entries, INVLPG one
- * page, a change of CR0.PG/WP or CR4.PSE/PGE everything.
+ * page, a change of CR0.PG/WP or CR4.PSE/PGE everything. Pages the walker reads paging
+ * structures from are watched (PhysicalMemory WATCH_PAGING) so that a CR3 reload can tell
+ * whether the TLB is still exact (see loadCr3).
  *
  * Physical memory is read and written through PhysicalMemory, so page-table pages that
  * are MMIO or outside RAM behave as on the bus.
@@ -62,6 +64,7 @@ export function translate(cpu: Cpu, lin: number, access: number, user: boolean):
   const ecBase = (write ? PFEC_WR : 0) | (user ? PFEC_US : 0);
   const pdeAddr = ((cpu.cr3 & -4096) + ((lin >>> 22) << 2)) >>> 0;
   const pde = mem.read32(pdeAddr);
+  mem.watchPaging(pdeAddr);
   if (!(pde & PTE_P)) throw pageFault(cpu, lin, ecBase, 'page-directory entry not present');
   const wp = (cpu.cr0 & CR0_WP) !== 0;
   let pa: number;
@@ -77,7 +80,7 @@ export function translate(cpu: Cpu, lin: number, access: number, user: boolean):
     if (user && !us) throw pageFault(cpu, lin, ecBase | PFEC_P, 'user access to a supervisor page');
     if (write && !rw && (user || wp)) throw pageFault(cpu, lin, ecBase | PFEC_P, 'write to a read-only page');
     const want = PTE_A | (write ? PTE_D : 0);
-    if ((pde & want) !== want) mem.write32(pdeAddr, pde | want);
+    if ((pde & want) !== want) mem.writePagingEntry(pdeAddr, pde | want);
     dirty = write || (pde & PTE_D) !== 0;
     pa = ((pde & 0xffc00000) | (lin & 0x3fffff)) >>> 0;
     global = (pde & PTE_G) !== 0 && (cpu.cr4 & CR4_PGE) !== 0;
@@ -85,14 +88,15 @@ export function translate(cpu: Cpu, lin: number, access: number, user: boolean):
   } else {
     const pteAddr = ((pde & -4096) + (((lin >>> 12) & 0x3ff) << 2)) >>> 0;
     const pte = mem.read32(pteAddr);
+    mem.watchPaging(pteAddr);
     if (!(pte & PTE_P)) throw pageFault(cpu, lin, ecBase, 'page-table entry not present');
     rw = pde & pte & PTE_RW;
     us = pde & pte & PTE_US;
     if (user && !us) throw pageFault(cpu, lin, ecBase | PFEC_P, 'user access to a supervisor page');
     if (write && !rw && (user || wp)) throw pageFault(cpu, lin, ecBase | PFEC_P, 'write to a read-only page');
-    if (!(pde & PTE_A)) mem.write32(pdeAddr, pde | PTE_A);
+    if (!(pde & PTE_A)) mem.writePagingEntry(pdeAddr, pde | PTE_A);
     const want = PTE_A | (write ? PTE_D : 0);
-    if ((pte & want) !== want) mem.write32(pteAddr, pte | want);
+    if ((pte & want) !== want) mem.writePagingEntry(pteAddr, pte | want);
     dirty = write || (pte & PTE_D) !== 0;
     pa = ((pte & -4096) | (lin & 0xfff)) >>> 0;
     global = (pte & PTE_G) !== 0 && (cpu.cr4 & CR4_PGE) !== 0;
@@ -135,7 +139,27 @@ export function flushTlb(cpu: Cpu, includeGlobal: boolean): void {
   }
   cpu.tlbCount = kept;
   cpu.tlbHasLarge = large;
+  cpu.tlbStamp = cpu.memory.pagingStamp;
   cpu.breakBlock = true;
+}
+
+/**
+ * MOV to CR3 (SDM Vol. 3A §4.10.4.1): loads the page-directory base and invalidates the
+ * non-global TLB entries. When the value is unchanged and no paging structure the TLB was
+ * filled from has been written since the last flush (PhysicalMemory.pagingStamp), every
+ * entry is exactly what a new walk would produce (A and D included: a walk sets them only
+ * when an entry is filled, and entries without D carry no write permission), so the
+ * entries are kept — no guest can tell the difference, and an OS that reloads CR3 to
+ * flush does not pay for a thousand re-walks.
+ */
+export function loadCr3(cpu: Cpu, value: number): void {
+  value >>>= 0;
+  if (value === cpu.cr3 >>> 0 && cpu.memory.pagingStamp === cpu.tlbStamp) {
+    cpu.breakBlock = true;
+    return;
+  }
+  cpu.cr3 = value;
+  flushTlb(cpu, false);
 }
 
 /** INVLPG: drop the TLB entry for the page of `lin` (the whole 4-MiB range if large pages are cached). SDM Vol. 3A §4.10.4.1. */

@@ -5,8 +5,10 @@
  *
  * The CPU reads and writes RAM directly through `ram`/`view` on its fast path (after its
  * TLB said the page is RAM); every other access comes here. Writers other than the CPU
- * (loaders, the debugger, DMA) must use `write*` or `writeBytes` so that decoded-code
- * caches see the change (`codeWriteListener`).
+ * (loaders, the debugger, DMA) must use `write*` or `writeBytes` so that caches derived
+ * from memory see the change: pages in `watchedPages` hold decoded instructions
+ * (WATCH_CODE, reported to `codeWriteListener`) or paging structures the TLB was filled
+ * from (WATCH_PAGING, counted in `pagingStamp`).
  *
  * Addresses are guest-physical byte addresses (uint32). Sizes are in bytes.
  */
@@ -16,6 +18,10 @@ export interface MmioHandler {
   read(offset: number, size: 1 | 2 | 4): number;
   write(offset: number, size: 1 | 2 | 4, value: number): void;
 }
+
+/** `watchedPages` bits. */
+export const WATCH_CODE = 1 << 0;
+export const WATCH_PAGING = 1 << 1;
 
 interface MmioRegion {
   start: number;
@@ -30,12 +36,18 @@ export class PhysicalMemory {
   /** RAM size in bytes (a multiple of 4 KiB). */
   readonly size: number;
   /**
-   * One byte per 4-KiB page of RAM: non-zero while the executor holds decoded instructions
-   * from that page. Writes to such a page call `codeWriteListener`.
+   * One byte per 4-KiB page of RAM: WATCH_CODE while the executor holds decoded
+   * instructions from the page, WATCH_PAGING once a page walk has read a paging structure
+   * from it. Every write to a watched page goes through `notifyWatched`.
    */
-  readonly codePages: Uint8Array;
-  /** Called with (physical address, byte length) when a write touches a page marked in `codePages`. */
+  readonly watchedPages: Uint8Array;
+  /** Called with (physical address, byte length) when a write touches a WATCH_CODE page. */
   codeWriteListener: ((paddr: number, length: number) => void) | null = null;
+  /**
+   * Counts writes to WATCH_PAGING pages (other than the page walker's own A/D updates).
+   * The TLB compares it to decide whether a CR3 reload can keep its entries.
+   */
+  pagingStamp = 0;
   /** Reads of unclaimed physical addresses (returned as all ones). */
   unassignedReads = 0;
   /** Writes to unclaimed physical addresses (dropped). */
@@ -55,7 +67,7 @@ export class PhysicalMemory {
     this.size = Math.ceil(sizeBytes / 4096) * 4096;
     this.ram = new Uint8Array(this.size);
     this.view = new DataView(this.ram.buffer);
-    this.codePages = new Uint8Array(this.size >>> 12);
+    this.watchedPages = new Uint8Array(this.size >>> 12);
     this.plainRam = new Uint8Array(this.size >>> 12).fill(1);
   }
 
@@ -94,8 +106,14 @@ export class PhysicalMemory {
     return undefined;
   }
 
+  /** Whether [paddr, paddr + size) lies in one plain-RAM page (the fast path of the accessors below). */
+  private plain(paddr: number, size: number): boolean {
+    return paddr < this.size && (paddr & 0xfff) <= 0x1000 - size && this.plainRam[paddr >>> 12] === 1;
+  }
+
   read8(paddr: number): number {
     paddr >>>= 0;
+    if (this.plain(paddr, 1)) return this.ram[paddr];
     const r = this.region(paddr);
     if (r) return r.handler.read(paddr - r.start, 1) & 0xff;
     if (paddr < this.size) return this.ram[paddr];
@@ -105,7 +123,7 @@ export class PhysicalMemory {
 
   read16(paddr: number): number {
     paddr >>>= 0;
-    if (paddr + 1 < this.size && (paddr & 0xfff) !== 0xfff && !this.region(paddr)) return this.view.getUint16(paddr, true);
+    if (this.plain(paddr, 2)) return this.view.getUint16(paddr, true);
     const r = this.region(paddr);
     if (r && paddr + 1 < r.end) return r.handler.read(paddr - r.start, 2) & 0xffff;
     return this.read8(paddr) | (this.read8(paddr + 1) << 8);
@@ -113,7 +131,7 @@ export class PhysicalMemory {
 
   read32(paddr: number): number {
     paddr >>>= 0;
-    if (paddr + 3 < this.size && (paddr & 0xfff) <= 0xffc && !this.region(paddr)) return this.view.getInt32(paddr, true);
+    if (this.plain(paddr, 4)) return this.view.getInt32(paddr, true);
     const r = this.region(paddr);
     if (r && paddr + 3 < r.end) return r.handler.read(paddr - r.start, 4) | 0;
     return (this.read16(paddr) | (this.read16(paddr + 2) << 16)) | 0;
@@ -121,11 +139,16 @@ export class PhysicalMemory {
 
   write8(paddr: number, value: number): void {
     paddr >>>= 0;
+    if (this.plain(paddr, 1)) {
+      this.ram[paddr] = value;
+      if (this.watchedPages[paddr >>> 12]) this.notifyWatched(paddr, 1);
+      return;
+    }
     const r = this.region(paddr);
     if (r) return r.handler.write(paddr - r.start, 1, value & 0xff);
     if (paddr < this.size) {
       this.ram[paddr] = value;
-      if (this.codePages[paddr >>> 12]) this.codeWriteListener?.(paddr, 1);
+      if (this.watchedPages[paddr >>> 12]) this.notifyWatched(paddr, 1);
       return;
     }
     this.unassignedWrites++;
@@ -133,6 +156,11 @@ export class PhysicalMemory {
 
   write16(paddr: number, value: number): void {
     paddr >>>= 0;
+    if (this.plain(paddr, 2)) {
+      this.view.setUint16(paddr, value, true);
+      if (this.watchedPages[paddr >>> 12]) this.notifyWatched(paddr, 2);
+      return;
+    }
     const r = this.region(paddr);
     if (r && paddr + 1 < r.end) return r.handler.write(paddr - r.start, 2, value & 0xffff);
     this.write8(paddr, value);
@@ -141,10 +169,49 @@ export class PhysicalMemory {
 
   write32(paddr: number, value: number): void {
     paddr >>>= 0;
+    if (this.plain(paddr, 4)) {
+      this.view.setInt32(paddr, value, true);
+      if (this.watchedPages[paddr >>> 12]) this.notifyWatched(paddr, 4);
+      return;
+    }
     const r = this.region(paddr);
     if (r && paddr + 3 < r.end) return r.handler.write(paddr - r.start, 4, value | 0);
     this.write16(paddr, value);
     this.write16(paddr + 2, value >>> 16);
+  }
+
+  /**
+   * Report a write of `length` bytes at `paddr` that touched (or may have touched) a
+   * watched page: bumps `pagingStamp` for paging-structure pages and calls
+   * `codeWriteListener` for code pages. Called by the accessors here and by the CPU's
+   * fast path when `watchedPages` is non-zero for the page it wrote.
+   */
+  notifyWatched(paddr: number, length: number): void {
+    let bits = 0;
+    for (let p = paddr >>> 12; p <= (paddr + length - 1) >>> 12 && p < this.watchedPages.length; p++) bits |= this.watchedPages[p];
+    if (bits & WATCH_PAGING) this.pagingStamp++;
+    if (bits & WATCH_CODE) this.codeWriteListener?.(paddr, length);
+  }
+
+  /**
+   * The page walker's update of accessed/dirty flags in a paging-structure entry at
+   * `paddr` (dword-aligned, in RAM or MMIO): unlike other writes it does not bump
+   * `pagingStamp`, since the TLB entry being filled already reflects it.
+   */
+  writePagingEntry(paddr: number, value: number): void {
+    paddr >>>= 0;
+    if (this.plain(paddr, 4)) {
+      this.view.setInt32(paddr, value, true);
+      if (this.watchedPages[paddr >>> 12] & WATCH_CODE) this.codeWriteListener?.(paddr, 4);
+      return;
+    }
+    this.write32(paddr, value);
+  }
+
+  /** Mark the page holding `paddr` as holding paging structures (no-op outside RAM). */
+  watchPaging(paddr: number): void {
+    const p = paddr >>> 12;
+    if (p < this.watchedPages.length) this.watchedPages[p] |= WATCH_PAGING;
   }
 
   /** Copy bytes into guest-physical memory (loaders, debugger writes). Bytes beyond RAM go through MMIO or are dropped. */
@@ -152,12 +219,7 @@ export class PhysicalMemory {
     paddr >>>= 0;
     if (paddr + bytes.length <= this.size && !this.regions.some((r) => paddr < r.end && r.start < paddr + bytes.length)) {
       this.ram.set(bytes, paddr);
-      for (let p = paddr >>> 12; p <= (paddr + bytes.length - 1) >>> 12; p++) {
-        if (this.codePages[p]) {
-          this.codeWriteListener?.(paddr, bytes.length);
-          break;
-        }
-      }
+      if (bytes.length > 0) this.notifyWatched(paddr, bytes.length);
       return;
     }
     for (let i = 0; i < bytes.length; i++) this.write8(paddr + i, bytes[i]);

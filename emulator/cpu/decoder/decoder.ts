@@ -45,6 +45,11 @@ interface RowInfo {
 
 const infoCache = new Map<OpcodeEntry, RowInfo>();
 
+/** Whether instructions of this table row carry a ModRM byte (for the block compiler's register-only test). */
+export function hasModrm(e: OpcodeEntry): boolean {
+  return rowInfo(e).modrm;
+}
+
 function rowInfo(e: OpcodeEntry): RowInfo {
   let info = infoCache.get(e);
   if (info) return info;

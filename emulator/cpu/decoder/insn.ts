@@ -11,6 +11,7 @@
 import { REG_ZERO } from '../cpu';
 import { SegReg } from '../../arch/segments';
 import type { Exec, OpcodeEntry } from './types';
+import type { CompiledBlock } from '../block-compiler';
 
 /** Prefix bits recorded in `Insn.prefixes`. */
 export const PFX_OPSIZE = 1 << 0;
@@ -57,6 +58,10 @@ export class Insn {
   target: Insn | null = null;
   targetEip = -1;
   targetGen = 0;
+  /** The compiled block starting here (block-compiler.ts), once this instruction has become a hot block head. */
+  block: CompiledBlock | null = null;
+  /** Times execution arrived here as a block head (after a branch or a lookup). */
+  hits = 0;
 
   constructor(exec: Exec) {
     this.exec = exec;

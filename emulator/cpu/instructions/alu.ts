@@ -29,45 +29,123 @@ export enum Alu {
   CMP = 7,
 }
 
+/*
+ * One small function per operation: computes `a op b` for an operand-size mask, records
+ * the flags lazily and returns the result (masked; int32 for 32-bit). CMP uses `sub` and
+ * callers do not write its result back.
+ */
+const add = (cpu: Cpu, a: number, b: number, m: number): number => {
+  const r = (a + b) & m;
+  lazyAdd(cpu, a, b, r, m);
+  return r;
+};
+const or = (cpu: Cpu, a: number, b: number, m: number): number => {
+  const r = (a | b) & m;
+  lazyLogic(cpu, r, m);
+  return r;
+};
+const adc = (cpu: Cpu, a: number, b: number, m: number): number => {
+  const r = (a + b + getCF(cpu)) & m;
+  lazyAdd(cpu, a, b, r, m);
+  return r;
+};
+const sbb = (cpu: Cpu, a: number, b: number, m: number): number => {
+  const r = (a - b - getCF(cpu)) & m;
+  lazySub(cpu, a, b, r, m);
+  return r;
+};
+const and = (cpu: Cpu, a: number, b: number, m: number): number => {
+  const r = a & b & m;
+  lazyLogic(cpu, r, m);
+  return r;
+};
+const sub = (cpu: Cpu, a: number, b: number, m: number): number => {
+  const r = (a - b) & m;
+  lazySub(cpu, a, b, r, m);
+  return r;
+};
+const xor = (cpu: Cpu, a: number, b: number, m: number): number => {
+  const r = (a ^ b) & m;
+  lazyLogic(cpu, r, m);
+  return r;
+};
+const ALU_FNS = [add, or, adc, sbb, and, sub, xor, sub] as const;
+
 /**
  * Compute `a op b` for an operand-size mask, record the flags, and return the result
  * (masked to the size; int32 for 32-bit). CMP returns the difference but callers do not
  * write it back.
  */
 export function alu(cpu: Cpu, op: Alu, a: number, b: number, mask: number): number {
-  let r: number;
-  switch (op) {
-    case Alu.ADD:
-      r = (a + b) & mask;
-      lazyAdd(cpu, a, b, r, mask);
-      return r;
-    case Alu.OR:
-      r = (a | b) & mask;
-      lazyLogic(cpu, r, mask);
-      return r;
-    case Alu.ADC:
-      r = (a + b + getCF(cpu)) & mask;
-      lazyAdd(cpu, a, b, r, mask);
-      return r;
-    case Alu.SBB:
-      r = (a - b - getCF(cpu)) & mask;
-      lazySub(cpu, a, b, r, mask);
-      return r;
-    case Alu.AND:
-      r = a & b & mask;
-      lazyLogic(cpu, r, mask);
-      return r;
-    case Alu.SUB:
-    case Alu.CMP:
-      r = (a - b) & mask;
-      lazySub(cpu, a, b, r, mask);
-      return r;
-    default:
-      r = (a ^ b) & mask;
-      lazyLogic(cpu, r, mask);
-      return r;
-  }
+  return ALU_FNS[op](cpu, a, b, mask);
 }
+
+/*
+ * The 32-bit forms that dominate real code get one function literal per operation, so
+ * each has its own type feedback and V8 inlines the operation into compiled blocks
+ * (block-compiler.ts); a closure over `op` would share one feedback vector for all eight
+ * and stay a generic call. Indexed by Alu.
+ */
+const EvGv_r32: readonly Exec[] = [
+  (cpu, i) => { const r = cpu.regs; r[i.rm] = add(cpu, r[i.rm], r[i.reg], MASK32); }, // ADD
+  (cpu, i) => { const r = cpu.regs; r[i.rm] = or(cpu, r[i.rm], r[i.reg], MASK32); }, // OR
+  (cpu, i) => { const r = cpu.regs; r[i.rm] = adc(cpu, r[i.rm], r[i.reg], MASK32); }, // ADC
+  (cpu, i) => { const r = cpu.regs; r[i.rm] = sbb(cpu, r[i.rm], r[i.reg], MASK32); }, // SBB
+  (cpu, i) => { const r = cpu.regs; r[i.rm] = and(cpu, r[i.rm], r[i.reg], MASK32); }, // AND
+  (cpu, i) => { const r = cpu.regs; r[i.rm] = sub(cpu, r[i.rm], r[i.reg], MASK32); }, // SUB
+  (cpu, i) => { const r = cpu.regs; r[i.rm] = xor(cpu, r[i.rm], r[i.reg], MASK32); }, // XOR
+  (cpu, i) => { const r = cpu.regs; sub(cpu, r[i.rm], r[i.reg], MASK32); }, // CMP
+];
+const EvGv_m32: readonly Exec[] = [
+  (cpu, i) => writeRmw32(cpu, add(cpu, readRmw32(cpu, i.seg, ea(cpu, i)), cpu.regs[i.reg], MASK32)), // ADD
+  (cpu, i) => writeRmw32(cpu, or(cpu, readRmw32(cpu, i.seg, ea(cpu, i)), cpu.regs[i.reg], MASK32)), // OR
+  (cpu, i) => writeRmw32(cpu, adc(cpu, readRmw32(cpu, i.seg, ea(cpu, i)), cpu.regs[i.reg], MASK32)), // ADC
+  (cpu, i) => writeRmw32(cpu, sbb(cpu, readRmw32(cpu, i.seg, ea(cpu, i)), cpu.regs[i.reg], MASK32)), // SBB
+  (cpu, i) => writeRmw32(cpu, and(cpu, readRmw32(cpu, i.seg, ea(cpu, i)), cpu.regs[i.reg], MASK32)), // AND
+  (cpu, i) => writeRmw32(cpu, sub(cpu, readRmw32(cpu, i.seg, ea(cpu, i)), cpu.regs[i.reg], MASK32)), // SUB
+  (cpu, i) => writeRmw32(cpu, xor(cpu, readRmw32(cpu, i.seg, ea(cpu, i)), cpu.regs[i.reg], MASK32)), // XOR
+  (cpu, i) => void sub(cpu, readV32(cpu, i.seg, ea(cpu, i)), cpu.regs[i.reg], MASK32), // CMP
+];
+const GvEv_r32: readonly Exec[] = [
+  (cpu, i) => { const r = cpu.regs; r[i.reg] = add(cpu, r[i.reg], r[i.rm], MASK32); }, // ADD
+  (cpu, i) => { const r = cpu.regs; r[i.reg] = or(cpu, r[i.reg], r[i.rm], MASK32); }, // OR
+  (cpu, i) => { const r = cpu.regs; r[i.reg] = adc(cpu, r[i.reg], r[i.rm], MASK32); }, // ADC
+  (cpu, i) => { const r = cpu.regs; r[i.reg] = sbb(cpu, r[i.reg], r[i.rm], MASK32); }, // SBB
+  (cpu, i) => { const r = cpu.regs; r[i.reg] = and(cpu, r[i.reg], r[i.rm], MASK32); }, // AND
+  (cpu, i) => { const r = cpu.regs; r[i.reg] = sub(cpu, r[i.reg], r[i.rm], MASK32); }, // SUB
+  (cpu, i) => { const r = cpu.regs; r[i.reg] = xor(cpu, r[i.reg], r[i.rm], MASK32); }, // XOR
+  (cpu, i) => { const r = cpu.regs; sub(cpu, r[i.reg], r[i.rm], MASK32); }, // CMP
+];
+const GvEv_m32: readonly Exec[] = [
+  (cpu, i) => { const r = cpu.regs; r[i.reg] = add(cpu, r[i.reg], readV32(cpu, i.seg, ea(cpu, i)), MASK32); }, // ADD
+  (cpu, i) => { const r = cpu.regs; r[i.reg] = or(cpu, r[i.reg], readV32(cpu, i.seg, ea(cpu, i)), MASK32); }, // OR
+  (cpu, i) => { const r = cpu.regs; r[i.reg] = adc(cpu, r[i.reg], readV32(cpu, i.seg, ea(cpu, i)), MASK32); }, // ADC
+  (cpu, i) => { const r = cpu.regs; r[i.reg] = sbb(cpu, r[i.reg], readV32(cpu, i.seg, ea(cpu, i)), MASK32); }, // SBB
+  (cpu, i) => { const r = cpu.regs; r[i.reg] = and(cpu, r[i.reg], readV32(cpu, i.seg, ea(cpu, i)), MASK32); }, // AND
+  (cpu, i) => { const r = cpu.regs; r[i.reg] = sub(cpu, r[i.reg], readV32(cpu, i.seg, ea(cpu, i)), MASK32); }, // SUB
+  (cpu, i) => { const r = cpu.regs; r[i.reg] = xor(cpu, r[i.reg], readV32(cpu, i.seg, ea(cpu, i)), MASK32); }, // XOR
+  (cpu, i) => { const r = cpu.regs; sub(cpu, r[i.reg], readV32(cpu, i.seg, ea(cpu, i)), MASK32); }, // CMP
+];
+const EvIz_r32: readonly Exec[] = [
+  (cpu, i) => { const r = cpu.regs; r[i.rm] = add(cpu, r[i.rm], i.imm, MASK32); }, // ADD
+  (cpu, i) => { const r = cpu.regs; r[i.rm] = or(cpu, r[i.rm], i.imm, MASK32); }, // OR
+  (cpu, i) => { const r = cpu.regs; r[i.rm] = adc(cpu, r[i.rm], i.imm, MASK32); }, // ADC
+  (cpu, i) => { const r = cpu.regs; r[i.rm] = sbb(cpu, r[i.rm], i.imm, MASK32); }, // SBB
+  (cpu, i) => { const r = cpu.regs; r[i.rm] = and(cpu, r[i.rm], i.imm, MASK32); }, // AND
+  (cpu, i) => { const r = cpu.regs; r[i.rm] = sub(cpu, r[i.rm], i.imm, MASK32); }, // SUB
+  (cpu, i) => { const r = cpu.regs; r[i.rm] = xor(cpu, r[i.rm], i.imm, MASK32); }, // XOR
+  (cpu, i) => { const r = cpu.regs; sub(cpu, r[i.rm], i.imm, MASK32); }, // CMP
+];
+const EvIz_m32: readonly Exec[] = [
+  (cpu, i) => writeRmw32(cpu, add(cpu, readRmw32(cpu, i.seg, ea(cpu, i)), i.imm, MASK32)), // ADD
+  (cpu, i) => writeRmw32(cpu, or(cpu, readRmw32(cpu, i.seg, ea(cpu, i)), i.imm, MASK32)), // OR
+  (cpu, i) => writeRmw32(cpu, adc(cpu, readRmw32(cpu, i.seg, ea(cpu, i)), i.imm, MASK32)), // ADC
+  (cpu, i) => writeRmw32(cpu, sbb(cpu, readRmw32(cpu, i.seg, ea(cpu, i)), i.imm, MASK32)), // SBB
+  (cpu, i) => writeRmw32(cpu, and(cpu, readRmw32(cpu, i.seg, ea(cpu, i)), i.imm, MASK32)), // AND
+  (cpu, i) => writeRmw32(cpu, sub(cpu, readRmw32(cpu, i.seg, ea(cpu, i)), i.imm, MASK32)), // SUB
+  (cpu, i) => writeRmw32(cpu, xor(cpu, readRmw32(cpu, i.seg, ea(cpu, i)), i.imm, MASK32)), // XOR
+  (cpu, i) => void sub(cpu, readV32(cpu, i.seg, ea(cpu, i)), i.imm, MASK32), // CMP
+];
 
 const r8get = getReg8;
 const r8set = setReg8;
@@ -95,18 +173,11 @@ export function EvGv(op: Alu): ExecForms {
       const r = alu(cpu, op, cpu.regs16[i.rm << 1], cpu.regs16[i.reg << 1], MASK16);
       if (wb) r16set(cpu, i.rm, r);
     },
-    r32: wb
-      ? (cpu, i) => {
-          const regs = cpu.regs;
-          regs[i.rm] = alu(cpu, op, regs[i.rm], regs[i.reg], MASK32);
-        }
-      : (cpu, i) => void alu(cpu, op, cpu.regs[i.rm], cpu.regs[i.reg], MASK32),
+    r32: EvGv_r32[op],
     m16: wb
       ? (cpu, i) => writeRmw16(cpu, alu(cpu, op, readRmw16(cpu, i.seg, ea(cpu, i)), cpu.regs16[i.reg << 1], MASK16))
       : (cpu, i) => void alu(cpu, op, readV16(cpu, i.seg, ea(cpu, i)), cpu.regs16[i.reg << 1], MASK16),
-    m32: wb
-      ? (cpu, i) => writeRmw32(cpu, alu(cpu, op, readRmw32(cpu, i.seg, ea(cpu, i)), cpu.regs[i.reg], MASK32))
-      : (cpu, i) => void alu(cpu, op, readV32(cpu, i.seg, ea(cpu, i)), cpu.regs[i.reg], MASK32),
+    m32: EvGv_m32[op],
   };
 }
 
@@ -130,15 +201,11 @@ export function GvEv(op: Alu): ExecForms {
     const r = alu(cpu, op, cpu.regs16[i.reg << 1], b, MASK16);
     if (wb) r16set(cpu, i.reg, r);
   };
-  const apply32 = (cpu: Cpu, i: Insn, b: number) => {
-    const r = alu(cpu, op, cpu.regs[i.reg], b, MASK32);
-    if (wb) cpu.regs[i.reg] = r;
-  };
   return {
     r16: (cpu, i) => apply16(cpu, i, cpu.regs16[i.rm << 1]),
     m16: (cpu, i) => apply16(cpu, i, readV16(cpu, i.seg, ea(cpu, i))),
-    r32: (cpu, i) => apply32(cpu, i, cpu.regs[i.rm]),
-    m32: (cpu, i) => apply32(cpu, i, readV32(cpu, i.seg, ea(cpu, i))),
+    r32: GvEv_r32[op],
+    m32: GvEv_m32[op],
   };
 }
 
@@ -187,18 +254,11 @@ export function EvIz(op: Alu): ExecForms {
       const r = alu(cpu, op, cpu.regs16[i.rm << 1], i.imm, MASK16);
       if (wb) r16set(cpu, i.rm, r);
     },
-    r32: wb
-      ? (cpu, i) => {
-          const regs = cpu.regs;
-          regs[i.rm] = alu(cpu, op, regs[i.rm], i.imm, MASK32);
-        }
-      : (cpu, i) => void alu(cpu, op, cpu.regs[i.rm], i.imm, MASK32),
+    r32: EvIz_r32[op],
     m16: wb
       ? (cpu, i) => writeRmw16(cpu, alu(cpu, op, readRmw16(cpu, i.seg, ea(cpu, i)), i.imm, MASK16))
       : (cpu, i) => void alu(cpu, op, readV16(cpu, i.seg, ea(cpu, i)), i.imm, MASK16),
-    m32: wb
-      ? (cpu, i) => writeRmw32(cpu, alu(cpu, op, readRmw32(cpu, i.seg, ea(cpu, i)), i.imm, MASK32))
-      : (cpu, i) => void alu(cpu, op, readV32(cpu, i.seg, ea(cpu, i)), i.imm, MASK32),
+    m32: EvIz_m32[op],
   };
 }
 

@@ -133,11 +133,32 @@ describe('CR0 writes', () => {
 });
 
 describe('CR3 and CR4 writes', () => {
-  it('a CR3 load drops non-global TLB entries and keeps global ones, even with the same value', () => {
+  it('a CR3 load with a new value drops non-global TLB entries and keeps global ones', () => {
     const cpu = pagedCpuWithTlb();
+    const other = 0x180000;
+    for (let e = 0; e < 1024; e++) cpu.memory.write32(other + e * 4, cpu.memory.read32(0x100000 + e * 4));
+    writeCr3(cpu, other);
+    expect(cached(cpu, LOCAL)).toBe(false);
+    expect(cached(cpu, GLOBAL)).toBe(true);
+  });
+
+  it('reloading the same CR3 after a paging-structure write drops non-global entries, so the new mapping is used', () => {
+    const cpu = pagedCpuWithTlb();
+    const pteLocal = 0x101000 + ((LOCAL >>> 12) & 0x3ff) * 4;
+    cpu.memory.write32(pteLocal, 0x300000 | PTE_P | PTE_RW); // remap LOCAL without INVLPG
+    expect(cpu.tlb[LOCAL >>> 12] & -4096).toBe(0x200000); // the TLB keeps the stale mapping until a flush, as on hardware
     writeCr3(cpu, cpu.cr3);
     expect(cached(cpu, LOCAL)).toBe(false);
     expect(cached(cpu, GLOBAL)).toBe(true);
+    expect(translate(cpu, LOCAL, ACCESS_READ, false)).toBe(0x300000);
+  });
+
+  it('reloading the same CR3 with no paging-structure write since the last flush keeps the (still exact) entries', () => {
+    const cpu = pagedCpuWithTlb();
+    writeCr3(cpu, cpu.cr3);
+    writeCr3(cpu, cpu.cr3);
+    expect(cached(cpu, LOCAL)).toBe(true);
+    expect(cpu.tlb[LOCAL >>> 12] & -4096).toBe(0x200000);
   });
 
   it('CR3 keeps the value written, flag bits included', () => {
