@@ -99,7 +99,7 @@ export function workloadCpu(code: number[]): Cpu {
  * return MIPS per run.
  * @throws Error when a workload stops for any reason but the instruction limit (a bug)
  */
-export function benchCpu(runs = 5, instructions = 30_000_000): BenchResult[] {
+export function benchCpu(runs = 7, instructions = 30_000_000): BenchResult[] {
   return CPU_WORKLOADS.map(({ name, code }) => {
     const figures: number[] = [];
     for (let r = 0; r <= runs; r++) {

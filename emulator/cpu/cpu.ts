@@ -187,6 +187,8 @@ export class Cpu {
   tlbWriteMask = 0;
   /** Direct views of RAM for the fast paths. */
   readonly ram8: Uint8Array;
+  /** RAM as dwords, for aligned 32-bit accesses (faster than DataView in V8). */
+  readonly ram32: Int32Array;
   readonly ramView: DataView;
   /** PhysicalMemory.watchedPages: the fast write paths report writes to watched pages. */
   readonly watchedPages: Uint8Array;
@@ -200,6 +202,7 @@ export class Cpu {
     readonly io: IoBus,
   ) {
     this.ram8 = memory.ram;
+    this.ram32 = new Int32Array(memory.ram.buffer, memory.ram.byteOffset, memory.ram.byteLength >>> 2);
     this.ramView = memory.view;
     this.watchedPages = memory.watchedPages;
     this.reset();

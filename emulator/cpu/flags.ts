@@ -78,13 +78,33 @@ export function lazyLogic(cpu: Cpu, r: number, mask: number): void {
   cpu.lazyMask = EFLAGS_STATUS;
 }
 
-/** INC and DEC: like ADD/SUB of 1 but CF is preserved (SDM Vol. 2A "INC", "DEC"). */
-export function lazyIncDec(cpu: Cpu, a: number, r: number, mask: number, isDec: boolean): void {
+/** Fold a lazily kept CF into `cpu.flags` (before an instruction that preserves CF records new lazy flags). */
+function keepCF(cpu: Cpu): void {
   if (cpu.lazyMask & EFLAGS_CF) cpu.flags = cpu.lzCv << cpu.lzShift < 0 ? cpu.flags | EFLAGS_CF : cpu.flags & ~EFLAGS_CF;
+}
+
+/** INC: like ADD of 1 but CF is preserved (SDM Vol. 2A "INC"). */
+export function lazyInc(cpu: Cpu, a: number, r: number, mask: number): void {
+  keepCF(cpu);
   cpu.lzRes = r;
-  cpu.lzCv = isDec ? (~a & 1) | (~(a ^ 1) & r) : (a & 1) | ((a | 1) & ~r);
+  cpu.lzCv = (a & 1) | ((a | 1) & ~r);
   cpu.lzShift = sizeShift(mask);
   cpu.lazyMask = EFLAGS_STATUS & ~EFLAGS_CF;
+}
+
+/** DEC: like SUB of 1 but CF is preserved (SDM Vol. 2A "DEC"). */
+export function lazyDec(cpu: Cpu, a: number, r: number, mask: number): void {
+  keepCF(cpu);
+  cpu.lzRes = r;
+  cpu.lzCv = (~a & 1) | (~(a ^ 1) & r);
+  cpu.lzShift = sizeShift(mask);
+  cpu.lazyMask = EFLAGS_STATUS & ~EFLAGS_CF;
+}
+
+/** INC or DEC by `isDec`. */
+export function lazyIncDec(cpu: Cpu, a: number, r: number, mask: number, isDec: boolean): void {
+  if (isDec) lazyDec(cpu, a, r, mask);
+  else lazyInc(cpu, a, r, mask);
 }
 
 /** CF as 0 or 1. */

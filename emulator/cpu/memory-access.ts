@@ -126,7 +126,10 @@ export function readLin32(cpu: Cpu, lin: number): number {
   const e = cpu.tlb[lin >>> 12];
   const m = cpu.tlbReadMask;
   const o = lin & 0xfff;
-  if ((e & m) === m && o <= 0xffc) return cpu.ramView.getInt32((e & -4096) + o, true);
+  if ((e & m) === m && o <= 0xffc) {
+    const pa = (e & -4096) + o;
+    return (pa & 3) === 0 ? cpu.ram32[pa >> 2] : cpu.ramView.getInt32(pa, true);
+  }
   return readLinear(cpu, lin, 4, cpu.cpl === 3);
 }
 
@@ -161,7 +164,8 @@ export function writeLin32(cpu: Cpu, lin: number, v: number): void {
   const o = lin & 0xfff;
   if ((e & m) === m && o <= 0xffc) {
     const pa = (e & -4096) + o;
-    cpu.ramView.setInt32(pa, v, true);
+    if ((pa & 3) === 0) cpu.ram32[pa >> 2] = v;
+    else cpu.ramView.setInt32(pa, v, true);
     if (cpu.watchedPages[pa >>> 12] !== 0) watchedWrite(cpu, pa, 4);
     return;
   }

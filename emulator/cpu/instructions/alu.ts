@@ -14,7 +14,7 @@ import { EAX, type Cpu } from '../cpu';
 import { getReg8, setReg16, setReg8 } from '../operands';
 import type { Exec, ExecForms } from '../decoder/types';
 import type { Insn } from '../decoder/insn';
-import { getCF, lazyAdd, lazyIncDec, lazyLogic, lazySub, MASK16, MASK32, MASK8 } from '../flags';
+import { getCF, lazyAdd, lazyDec, lazyInc, lazyIncDec, lazyLogic, lazySub, MASK16, MASK32, MASK8 } from '../flags';
 import { ea, readRmw16, readRmw32, readRmw8, readV16, readV32, readV8, writeRmw16, writeRmw32, writeRmw8 } from '../memory-access';
 
 /** ALU operations in encoding order (opcode bits 5:3, ModRM.reg of group 1). */
@@ -297,15 +297,23 @@ function incdec(cpu: Cpu, a: number, mask: number, dec: boolean): number {
 /** INC r16/r32 (40+r). */
 export const INC_Zv: Exec = (cpu, i) => {
   const n = i.opcode & 7;
-  if (i.o32) cpu.regs[n] = incdec(cpu, cpu.regs[n], MASK32, false);
-  else r16set(cpu, n, incdec(cpu, cpu.regs16[n << 1], MASK16, false));
+  if (i.o32) {
+    const a = cpu.regs[n];
+    const r = (a + 1) | 0;
+    lazyInc(cpu, a, r, MASK32);
+    cpu.regs[n] = r;
+  } else r16set(cpu, n, incdec(cpu, cpu.regs16[n << 1], MASK16, false));
 };
 
 /** DEC r16/r32 (48+r). */
 export const DEC_Zv: Exec = (cpu, i) => {
   const n = i.opcode & 7;
-  if (i.o32) cpu.regs[n] = incdec(cpu, cpu.regs[n], MASK32, true);
-  else r16set(cpu, n, incdec(cpu, cpu.regs16[n << 1], MASK16, true));
+  if (i.o32) {
+    const a = cpu.regs[n];
+    const r = (a - 1) | 0;
+    lazyDec(cpu, a, r, MASK32);
+    cpu.regs[n] = r;
+  } else r16set(cpu, n, incdec(cpu, cpu.regs16[n << 1], MASK16, true));
 };
 
 /**

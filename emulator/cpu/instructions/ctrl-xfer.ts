@@ -25,9 +25,13 @@ import { peek, push16, push32, setStackPointer, stackOffset } from '../stack-ops
  * @throws CpuFault #GP(0) when the target lies beyond the CS limit (nothing changed)
  */
 export function jumpNear(cpu: Cpu, target: number): void {
-  const limit = cpu.segs[SegReg.CS].limit;
-  if (target > limit) throw gp(0, `near branch target 0x${target.toString(16)} beyond the CS limit 0x${limit.toString(16)}`);
+  if (target > cpu.segs[SegReg.CS].limit) throw beyondLimit(cpu, target);
   cpu.eip = target;
+}
+
+/** The #GP(0) of a near branch beyond the CS limit (out of line: keeps jumpNear small enough to inline everywhere). */
+function beyondLimit(cpu: Cpu, target: number): CpuFault {
+  return gp(0, `near branch target 0x${target.toString(16)} beyond the CS limit 0x${cpu.segs[SegReg.CS].limit.toString(16)}`);
 }
 
 /** The target of a relative branch: EIP + rel, wrapped to 16 bits for a 16-bit operand size. */
