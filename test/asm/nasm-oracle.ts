@@ -3,9 +3,9 @@
  * When NASM is missing the tests skip locally but fail under CI=true, as DEVELOPERS requires.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export const nasmVersion: string | null = (() => {
   const r = spawnSync('nasm', ['-v'], { encoding: 'utf8' });
@@ -31,7 +31,10 @@ export function runNasm(source: string, extraFiles: Record<string, string | Uint
     const src = join(dir, 'main.asm');
     const out = join(dir, 'main.bin');
     writeFileSync(src, source);
-    for (const [name, content] of Object.entries(extraFiles)) writeFileSync(join(dir, name), content);
+    for (const [name, content] of Object.entries(extraFiles)) {
+      mkdirSync(dirname(join(dir, name)), { recursive: true });
+      writeFileSync(join(dir, name), content);
+    }
     const r = spawnSync('nasm', ['-f', 'bin', '-o', out, ...args, 'main.asm'], { cwd: dir, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
     const errorLines = new Set<number>();
     for (const m of r.stderr.matchAll(/^main\.asm:(\d+): (?:error|fatal)/gm)) errorLines.add(Number(m[1]));

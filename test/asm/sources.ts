@@ -153,5 +153,137 @@ a: nop`,
   errorGarbage: `mov ax, )`,
   errorUnknownInsn: `foo bar baz`,
   errorShiftReloc: `l: dw l >> 1`,
+  ppDefine: `%define FOO 5
+%define BAR(x, y) ((x) * (y) + FOO)
+%define BAZ FOO + 1
+%xdefine XB BAZ
+%define FOO 7
+%idefine CaseLess 3
+db FOO, BAR(2, 3), BAZ, XB, caseless, CASELESS
+%undef FOO
+%ifdef FOO
+db 0xEE
+%else
+db 0x11
+%endif
+%assign i 1
+%assign i i*10+2
+db i
+%define EMPTY
+db 1 EMPTY`,
+  ppMacros: `%macro pushall 1-*
+%rep %0
+  push %1
+%rotate 1
+%endrep
+%endmacro
+%macro popall 1-*
+%rep %0
+%rotate -1
+  pop %1
+%endrep
+%endmacro
+%macro retz 0
+  jnz %%skip
+  ret
+%%skip:
+%endmacro
+%macro def 1-3 7, 9
+  db %1, %2, %3, %0
+%endmacro
+%macro greedy 1+
+  db %1
+%endmacro
+%macro twice 1
+  %1
+  %1
+%endmacro
+bits 32
+pushall eax, ebx, ecx
+popall eax, ebx, ecx
+retz
+retz
+def 1
+def 1, 2
+def 1, 2, 3
+greedy 1, 2, 3
+twice nop
+lbl: twice cld
+  dd lbl`,
+  ppConditionals: `%assign x 3
+%if x == 1
+db 1
+%elif x == 3
+db 3
+%if x > 2
+db 0x33
+%endif
+%else
+db 9
+%endif
+%ifn 0
+db 0x10
+%endif
+%ifidn abc, abc
+db 0x20
+%endif
+%ifidni Abc, aBC
+db 0x21
+%endif
+%ifnum 42
+db 0x22
+%endif
+%ifstr 'x'
+db 0x23
+%endif
+%ifid foo
+db 0x24
+%endif
+%macro m1 2
+%endmacro
+%ifmacro m1 2
+db 0x25
+%endif
+%ifnmacro m2
+db 0x26
+%endif
+%ifndef nothere
+db 0x27
+%endif`,
+  ppRep: `%assign n 0
+%rep 5
+db n
+%assign n n+1
+%endrep
+%rep 10
+%if n > 7
+%exitrep
+%endif
+db n
+%assign n n+1
+%endrep
+times 2 db 0xff`,
+  ppContext: `%macro if_ 0
+%push ifctx
+  jz %$skip
+%endmacro
+%macro endif_ 0
+%$skip:
+%pop
+%endmacro
+if_
+  nop
+endif_
+if_
+  cld
+endif_`,
+  errorPpError: `%error this is bad
+db 1`,
+  errorPpMacroArgs: `%macro two 2
+db %1, %2
+%endmacro
+two 1`,
+  errorPpUnterminated: `%if 1
+db 1`,
 };
 
