@@ -120,7 +120,8 @@ describe('readVectors', () => {
     await expect(read()).rejects.toThrow(`${file}:2:`);
   });
 
-  it.skipIf(!existsSync(path.join(vectorsDir(), 'alu-add.jsonl.gz')))('reads the shared alu-add file', async () => {
+  // Without the shared vectors this fails under CI (a reference must not silently vanish) and is skipped locally.
+  it.skipIf(!process.env.CI && !existsSync(path.join(vectorsDir(), 'alu-add.jsonl.gz')))('reads the shared alu-add file', async () => {
     for await (const test of readVectors(path.join(vectorsDir(), 'alu-add.jsonl.gz'))) {
       expect(test.name).toMatch(/^add /);
       expect(test.initial.mem_addr).toBe(0x6a30);
