@@ -5,7 +5,7 @@
  * passes repeat until no label moves. A final pass then emits bytes and reports errors.
  */
 import { DiagnosticSink, type LineOrigin } from './diagnostics';
-import { encodeInstruction } from './encoder';
+import { encodeInstruction, type Reloc } from './encoder';
 import { evaluate, type EvalContext, type EvalResult, type Value } from './eval';
 import { exprMentionsSymbols, ExprParser, type Expr } from './expr';
 import { encodeFloat } from './numbers';
@@ -38,8 +38,17 @@ export interface Emission {
   text: string;
   /** Address of the first byte (section vstart + offset). */
   address: bigint;
-  /** Listing only: a label-only or directive line with no bytes. */
+  /** Reserved (uninitialised) space rather than data. */
   reserved?: boolean;
+  /** Index of the statement (preprocessed line) that produced it. */
+  line: number;
+  /** For TIMES/ALIGN: bytes per repetition and the repetition count. */
+  unit?: number;
+  reps?: number;
+  /** Fields holding relocatable values (offsets within this emission). */
+  relocs?: Reloc[];
+  /** Further repetitions of a TIMES line that the listing folds into the first. */
+  folded?: boolean;
 }
 
 export interface HostFiles {
@@ -63,6 +72,8 @@ interface PassState {
 }
 
 export interface AssembledProgram {
+  /** Final-pass warnings by statement index (the listing prints them after their line). */
+  lineWarnings: { line: number; message: string }[];
   sections: Section[];
   symbols: Map<string, SymbolDef>;
   emissions: Emission[];
@@ -94,6 +105,7 @@ export function assembleLines(
 
   let prev = new Map<string, SymbolDef>();
   let emissions: Emission[] = [];
+  const lineWarnings: { line: number; message: string }[] = [];
   let passes = 0;
   let org = 0n;
   let stable = false;
@@ -112,8 +124,8 @@ export function assembleLines(
       labels: new Map(), struc: null, istruc: null, total: 0, fatal: false,
     };
     emissions = [];
-    const run = new PassRunner(ps, prev, sections, getSection, sink, files, incbinCache, emissions);
-    for (const st of statements) run.statement(st);
+    const run = new PassRunner(ps, prev, sections, getSection, sink, files, incbinCache, emissions, lineWarnings);
+    statements.forEach((st, i) => run.statement(st, i));
     org = ps.org;
     const layoutError = layoutSections(sections, org);
     if (final) {
@@ -126,7 +138,7 @@ export function assembleLines(
     stable = pass > 1 && sameValues(prev, ps.labels);
     prev = ps.labels;
   }
-  return { sections, symbols: prev, emissions, org, passes };
+  return { sections, symbols: prev, emissions, org, passes, lineWarnings };
 }
 
 function sameValues(a: Map<string, SymbolDef>, b: Map<string, SymbolDef>): boolean {
@@ -150,13 +162,19 @@ class PassRunner {
     private readonly files: HostFiles,
     private readonly incbinCache: Map<string, Uint8Array | undefined>,
     private readonly emissions: Emission[],
+    private readonly lineWarnings: { line: number; message: string }[],
   ) {}
+  private lineIndex = 0;
+  /** Relocatable fields of the bytes produced last (consumed by `emit`). */
+  private relocs: Reloc[] = [];
 
   private error(col: number, message: string): void {
     if (this.ps.final) this.sink.error(this.origin, col, message);
   }
   private warning(col: number, message: string): void {
-    if (this.ps.final) this.sink.warning(this.origin, col, message);
+    if (!this.ps.final) return;
+    this.sink.warning(this.origin, col, message);
+    this.lineWarnings.push({ line: this.lineIndex, message });
   }
 
   private get section(): Section {
@@ -236,7 +254,7 @@ class PassRunner {
     this.ps.labels.set(full, { name: full, value: value.n, section, kind, origin: this.origin, offset });
   }
 
-  private emit(bytes: ArrayLike<number>, col: number, text: string): void {
+  private emit(bytes: ArrayLike<number>, col: number, text: string, unit?: number, reps?: number): void {
     if (this.ps.fatal) return;
     if (this.ps.absolute !== null) {
       if (bytes.length) this.error(col, 'attempt to assemble code in [ABSOLUTE] space');
@@ -254,7 +272,11 @@ class PassRunner {
       return;
     }
     if (this.ps.final) {
-      this.emissions.push({ section: s.index, offset: s.size, length: bytes.length, origin: this.origin, column: col, text, address: 0n });
+      const e: Emission = { section: s.index, offset: s.size, length: bytes.length, origin: this.origin, column: col, text, address: 0n, line: this.lineIndex };
+      if (unit !== undefined && reps !== undefined) (e.unit = unit), (e.reps = reps);
+      if (this.relocs.length) e.relocs = this.relocs;
+      this.relocs = [];
+      this.emissions.push(e);
       if (s.attrs.progbits) s.data.push(bytes);
     }
     s.size += bytes.length;
@@ -290,14 +312,16 @@ class PassRunner {
       return;
     }
     if (this.ps.final) {
-      this.emissions.push({ section: s.index, offset: s.size, length: n, origin: this.origin, column: col, text, address: 0n, reserved: true });
+      this.emissions.push({ section: s.index, offset: s.size, length: n, origin: this.origin, column: col, text, address: 0n, reserved: true, line: this.lineIndex });
       if (s.attrs.progbits) s.data.zeros(n);
     }
     s.size += n;
   }
 
-  statement(st: Statement): void {
+  statement(st: Statement, index: number): void {
+    this.relocs = [];
     this.origin = st.origin;
+    this.lineIndex = index;
     if (this.ps.fatal) return;
     if (st.label && st.body.k !== 'equ') this.define(st.label.name, st.label.col, 'label', this.here());
     if (st.error) {
@@ -321,7 +345,6 @@ class PassRunner {
   private body(st: Statement, b: Body, count: number): void {
     switch (b.k) {
       case 'none':
-        if (this.ps.final && !st.times) this.emissions.push({ section: this.ps.cur, offset: this.offset(), length: 0, origin: this.origin, column: 1, text: st.text, address: 0n, reserved: true });
         return;
       case 'equ': {
         const r = this.eval(b.expr);
@@ -354,17 +377,19 @@ class PassRunner {
     if (!varies || count > 4096) {
       const bytes = produce();
       if (!bytes) return;
-      if (count === 1) return this.emit(bytes, col, text);
+      if (count === 1) return this.emit(bytes, col, text, bytes.length, 1);
       if (bytes.length * count > MAX_OUTPUT_BYTES) return this.error(col, `output exceeds ${MAX_OUTPUT_BYTES} bytes`);
       if (!this.ps.final) return this.skip(bytes.length * count, col);
       const all = new Uint8Array(bytes.length * count);
       for (let i = 0; i < count; i++) all.set(bytes, i * bytes.length);
-      return this.emit(all, col, text);
+      return this.emit(all, col, text, bytes.length, count);
     }
     for (let i = 0; i < count && !this.ps.fatal; i++) {
       const bytes = produce();
       if (!bytes) return;
-      this.emit(bytes, col, text);
+      const n = this.emissions.length;
+      this.emit(bytes, col, text, bytes.length, i === 0 ? count : 1);
+      if (i > 0 && this.emissions.length > n) this.emissions[n]!.folded = true;
     }
   }
 
@@ -380,6 +405,7 @@ class PassRunner {
       }
       return out;
     }
+    this.relocs = [];
     const here = this.position();
     const r = encodeInstruction(b.mnemonic, b.prefixes, b.operands, {
       bits: this.ps.bits,
@@ -389,11 +415,13 @@ class PassRunner {
     }, b.col);
     for (const e of r.errors) this.error(e.col, e.message);
     for (const w of r.warnings) this.warning(w.col, w.message);
+    if (r.relocs) this.relocs = r.relocs;
     return r.errors.length ? null : r.bytes;
   }
 
   private data(size: number, items: Extract<Body, { k: 'data' }>['items'], col: number): number[] | null {
     const out: number[] = [];
+    this.relocs = [];
     for (const it of items) {
       if (it.k === 'str') {
         out.push(...it.bytes);
@@ -421,6 +449,7 @@ class PassRunner {
           const min = -(1n << BigInt(size * 8 - 1));
           if (v.n > max || v.n < min) this.warning(it.col, `${['byte', 'word', '', 'dword'][size - 1]} data exceeds bounds`);
         }
+        if (v.seg !== null && !v.unknown) this.relocs.push({ at: out.length, size, seg: v.seg });
         for (let i = 0; i < size; i++) out.push(Number((v.n >> BigInt(8 * i)) & 0xffn));
       }
     }
@@ -482,7 +511,7 @@ class PassRunner {
         const pad = Number((n - (pos % n)) % n);
         if (this.ps.absolute === null && this.section.attrs.align < Number(n)) this.section.attrs.align = Number(n);
         if (b.name === 'alignb' || this.ps.absolute !== null) return this.reserve(pad, b.col, st.text);
-        if (comma < 0) return this.emit(new Uint8Array(pad).fill(0x90), b.col, st.text);
+        if (comma < 0) return this.emit(new Uint8Array(pad).fill(0x90), b.col, st.text, 1, pad);
         // `align n, fill`: repeat the fill statement until aligned (NASM's align macro uses TIMES).
         const fill = parseStatement(restText(args[comma + 1]), st.origin);
         if (fill.error) return this.error(fill.error.col + (args[comma + 1]?.col ?? 1) - 1, fill.error.message);
@@ -495,7 +524,7 @@ class PassRunner {
         void before;
         const all: number[] = [];
         for (let i = 0; i < reps; i++) all.push(...once);
-        return this.emit(all, b.col, st.text);
+        return this.emit(all, b.col, st.text, once.length, reps);
       }
       case 'incbin':
         return this.incbin(args, b.col, count, st.text);

@@ -33,8 +33,16 @@ export interface Problem {
   col: number;
 }
 
+/** A field holding a relocatable (section-based) value; the listing shows it in brackets. */
+export interface Reloc {
+  at: number;
+  size: number;
+  seg: number;
+}
+
 export interface EncodeResult {
   bytes: number[];
+  relocs?: Reloc[];
   errors: Problem[];
   warnings: Problem[];
 }
@@ -240,7 +248,8 @@ export function encodeInstruction(mnemonic: string, prefixes: Prefix[], operands
       weak.push({ form, size: m.weakSize });
       continue;
     }
-    const r = emit(form, vals, ctx, { rep, lock, segPrefix, forcedOs, forcedAs }, warnings);
+    const relocs: Reloc[] = [];
+    const r = emit(form, vals, ctx, { rep, lock, segPrefix, forcedOs, forcedAs }, warnings, relocs);
     if (r === 'not-short') continue;
     if (typeof r === 'string') {
       if (form.shortJump) {
@@ -249,15 +258,16 @@ export function encodeInstruction(mnemonic: string, prefixes: Prefix[], operands
       }
       return fail(r);
     }
-    return { bytes: r, errors, warnings };
+    return { bytes: r, errors, warnings, relocs };
   }
   if (lastJumpError) return fail(lastJumpError);
   if (weak.length > 0) {
     const sizes = new Set(weak.map((w) => w.size));
     if (sizes.size === 1) {
-      const r = emit(weak[0]!.form, vals, ctx, { rep, lock, segPrefix, forcedOs, forcedAs }, warnings);
+      const relocs: Reloc[] = [];
+      const r = emit(weak[0]!.form, vals, ctx, { rep, lock, segPrefix, forcedOs, forcedAs }, warnings, relocs);
       if (typeof r === 'string') return fail(r === 'not-short' ? 'short jump is out of range' : r);
-      return { bytes: r, errors, warnings };
+      return { bytes: r, errors, warnings, relocs };
     }
     return fail('operation size not specified');
   }
@@ -272,9 +282,10 @@ interface PrefixState {
   forcedAs: number;
 }
 
-function emit(form: Form, vals: OpVal[], ctx: EncodeContext, ps: PrefixState, warnings: Problem[]): number[] | string {
+function emit(form: Form, vals: OpVal[], ctx: EncodeContext, ps: PrefixState, warnings: Problem[], relocs: Reloc[]): number[] | string {
   const bits = ctx.bits;
   let ea: EffectiveAddress | null = null;
+  let eaValue: Value | undefined;
   let seg = ps.segPrefix;
   let moffsAsize = 0;
   let regField = typeof form.modrm === 'number' ? form.modrm : 0;
@@ -292,10 +303,12 @@ function emit(form: Form, vals: OpVal[], ctx: EncodeContext, ps: PrefixState, wa
         const r = encodeEffectiveAddress(o.value!, bits, undefined, false, ps.forcedAs || form.asize);
         if (typeof r === 'string') return r;
         ea = r;
+        eaValue = o.value;
       } else if (o.op.k === 'mem') {
         const r = encodeEffectiveAddress(o.value!, bits, o.op.dispSize, o.op.nosplit, ps.forcedAs || form.asize);
         if (typeof r === 'string') return r;
         ea = r;
+        eaValue = o.value;
         if (o.op.seg) seg = o.op.seg;
       }
     } else if (role === 'o' && o.op.k === 'mem') {
@@ -318,6 +331,7 @@ function emit(form: Form, vals: OpVal[], ctx: EncodeContext, ps: PrefixState, wa
     else if (ea) {
       out.push((ea.mod << 6) | (regField << 3) | ea.rm);
       if (ea.sib !== null) out.push(ea.sib);
+      if (ea.dispSize && eaValue && eaValue.seg !== null && !eaValue.unknown) relocs.push({ at: out.length, size: ea.dispSize, seg: eaValue.seg });
       pushLE(out, ea.disp, ea.dispSize);
     } else return 'invalid combination of opcode and operands';
   }
@@ -330,6 +344,10 @@ function emit(form: Form, vals: OpVal[], ctx: EncodeContext, ps: PrefixState, wa
     const o = vals[i]!;
     const v = o.value ?? UNKNOWN;
     const col = o.op.col;
+    if (v.seg !== null && !v.unknown && enc !== 'rel8' && enc !== 'relv') {
+      const size = enc === 'ib' || enc === 'ibs' ? 1 : enc === 'iw' ? 2 : enc === 'id' ? 4 : enc === 'ov' ? moffsAsize / 8 : form.osize / 8;
+      relocs.push({ at: out.length, size, seg: v.seg });
+    }
     switch (enc) {
       case 'ib':
         boundsWarning(v, 1, warnings, col);

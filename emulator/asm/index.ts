@@ -66,14 +66,14 @@ export function assemble(source: string, options: AssembleOptions): AssemblyResu
       }
       return undefined;
     };
-    const lines = preprocess(source, options.fileName, {
+    const pre = preprocess(source, options.fileName, {
       defines: options.defines ?? {},
       readInclude: (name, from) => {
         const r = resolve(name, from);
         return r ? { path: r.path, text: new TextDecoder().decode(r.bytes) } : undefined;
       },
     }, sink);
-    const program = assembleLines(lines, sink, { readBinary: (name, from) => resolve(name, from)?.bytes });
+    const program = assembleLines(pre.lines, sink, { readBinary: (name, from) => resolve(name, from)?.bytes });
     const ok = sink.errors.length === 0;
     const bytes = ok ? flatten(program.sections, program.org) : new Uint8Array(0);
     return {
@@ -82,7 +82,7 @@ export function assemble(source: string, options: AssembleOptions): AssemblyResu
       warnings: sink.warnings,
       sourceMap: buildSourceMap(program),
       symbols: buildSymbolTable(program),
-      listing: () => buildListing(program, lines),
+      listing: () => buildListing(program, pre),
       origin: Number(BigInt.asUintN(32, program.org)),
     };
   } catch (err) {

@@ -27,6 +27,21 @@ export interface PreprocessOptions {
 export interface PreprocessedLine {
   text: string;
   origin: LineOrigin;
+  /** Index of the source line in `PreprocessResult.listing` that produced this line. */
+  listIndex: number;
+}
+
+/** A source line as NASM's listing shows it: every line read, including directives and skipped ones. */
+export interface ListedLine {
+  line: number;
+  /** Include/macro/%rep nesting depth (`<1>` markers). */
+  depth: number;
+  text: string;
+}
+
+export interface PreprocessResult {
+  lines: PreprocessedLine[];
+  listing: ListedLine[];
 }
 
 interface RawLine {
@@ -72,7 +87,7 @@ export function splitSource(text: string, file: string): RawLine[] {
 }
 
 /** Runs the preprocessor over `source`; problems are reported to `sink`. */
-export function preprocess(source: string, fileName: string, opts: PreprocessOptions, sink: DiagnosticSink): PreprocessedLine[] {
+export function preprocess(source: string, fileName: string, opts: PreprocessOptions, sink: DiagnosticSink): PreprocessResult {
   return new Preprocessor(opts, sink).run(source, fileName);
 }
 
@@ -82,6 +97,7 @@ class Preprocessor {
   private readonly frames: Frame[] = [];
   private readonly conds: Cond[] = [];
   private readonly out: PreprocessedLine[] = [];
+  private readonly listing: ListedLine[] = [];
   private readonly contexts: number[] = [];
   private uniq = 0;
   private processed = 0;
@@ -109,7 +125,7 @@ class Preprocessor {
     return !c || c.active;
   }
 
-  run(source: string, fileName: string): PreprocessedLine[] {
+  run(source: string, fileName: string): PreprocessResult {
     this.frames.push({ kind: 'file', lines: splitSource(source, fileName), index: 0, repeats: 0, call: null, condDepth: 0 });
     while (this.frames.length > 0) {
       const f = this.frames[this.frames.length - 1]!;
@@ -129,6 +145,9 @@ class Preprocessor {
         this.error(`preprocessor processed more than ${MAX_PROCESSED_LINES} lines; runaway %rep or macro recursion?`);
         break;
       }
+      // Macro and %rep bodies are stored tokenized by NASM, so its listing shows them with
+      // whitespace runs collapsed and comments dropped; file lines appear verbatim.
+      this.listing.push({ line: raw.origin.line, depth: this.frames.length - 1, text: f.kind === 'file' ? raw.text : collapse(raw.text) });
       this.line(raw, f);
     }
     if (this.collecting) {
@@ -140,7 +159,7 @@ class Preprocessor {
       this.origin = { file: fileName, line: source.split(/\r?\n/).length };
       this.error("expected `%endif' before end of file");
     }
-    return this.out;
+    return { lines: this.out, listing: this.listing };
   }
 
   private line(raw: RawLine, frame: Frame): void {
@@ -161,7 +180,7 @@ class Preprocessor {
     }
     text = this.contextLocals(text);
     if (this.invokeMacro(text, raw)) return;
-    this.out.push({ text, origin: raw.origin });
+    this.out.push({ text, origin: raw.origin, listIndex: this.listing.length - 1 });
   }
 
   private dynamic(name: string): string | undefined {
@@ -525,10 +544,19 @@ class Preprocessor {
       this.error('macro calls nested too deeply (infinite recursion?)');
       return true;
     }
-    if (label) this.out.push({ text: label.endsWith(':') ? label : `${label}:`, origin: raw.origin });
+    if (label) this.out.push({ text: label.endsWith(':') ? label : `${label}:`, origin: raw.origin, listIndex: this.listing.length - 1 });
     const expansion: SourcePosition[] = [call.site, ...(raw.origin.expansion ?? [])];
     const lines: RawLine[] = call.macro.body.map((b) => ({ text: b.text, origin: { file: b.file, line: b.line, expansion } }));
     this.frames.push({ kind: 'macro', lines, index: 0, repeats: 0, call, condDepth: this.conds.length });
     return true;
   }
+}
+
+function collapse(text: string): string {
+  let out = '';
+  for (const t of ppTokenize(text)) {
+    if (t.kind === 'comment') break;
+    out += t.kind === 'ws' ? ' ' : t.text;
+  }
+  return out.trimEnd();
 }
