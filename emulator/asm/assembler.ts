@@ -8,9 +8,9 @@ import { DiagnosticSink, type LineOrigin } from './diagnostics';
 import { encodeInstruction, type Reloc } from './encoder';
 import { evaluate, type EvalContext, type EvalResult, type Value } from './eval';
 import { exprMentionsSymbols, ExprParser, type Expr } from './expr';
-import { encodeFloat } from './numbers';
-import { defaultAttrs, layoutSections, ByteBuffer, type Section } from './sections';
-import { parseStatement, type Body, type Statement } from './statements';
+import { encodeData } from './data';
+import { applySectionAttrs, defaultAttrs, layoutSections, ByteBuffer, type Section } from './sections';
+import { parseStatement, type Body, type DataItem, type Statement } from './statements';
 import type { Token } from './lexer';
 
 /** Upper bound on output size; larger outputs are an error rather than an exhausted heap. */
@@ -419,41 +419,16 @@ class PassRunner {
     return r.errors.length ? null : r.bytes;
   }
 
-  private data(size: number, items: Extract<Body, { k: 'data' }>['items'], col: number): number[] | null {
-    const out: number[] = [];
-    this.relocs = [];
-    for (const it of items) {
-      if (it.k === 'str') {
-        out.push(...it.bytes);
-        const pad = (size - (it.bytes.length % size)) % size;
-        for (let i = 0; i < pad; i++) out.push(0);
-      } else if (it.k === 'float') {
-        if (size !== 4 && size !== 8) {
-          this.error(it.col, size === 1 || size === 2 ? 'floating-point constant too small for this data size' : 'floating-point constants of this size are not supported');
-          return null;
-        }
-        out.push(...encodeFloat((it.negative ? '-' : '') + it.text, size));
-      } else {
-        if (size > 8) {
-          this.error(it.col, 'integer supplied to a DT or DO instruction');
-          return null;
-        }
-        const r = this.eval(it.expr);
-        if (!r.ok) {
-          this.error(r.col, r.message);
-          return null;
-        }
-        const v = r.value;
-        if (v.seg === null && !v.unknown && size < 8) {
-          const max = (1n << BigInt(size * 8)) - 1n;
-          const min = -(1n << BigInt(size * 8 - 1));
-          if (v.n > max || v.n < min) this.warning(it.col, `${['byte', 'word', '', 'dword'][size - 1]} data exceeds bounds`);
-        }
-        if (v.seg !== null && !v.unknown) this.relocs.push({ at: out.length, size, seg: v.seg });
-        for (let i = 0; i < size; i++) out.push(Number((v.n >> BigInt(8 * i)) & 0xffn));
-      }
+  private data(size: number, items: DataItem[], col: number): number[] | null {
+    void col;
+    const r = encodeData(size, items, (e) => this.eval(e));
+    for (const w of r.warnings) this.warning(w.col, w.message);
+    if (r.error) {
+      this.error(r.error.col, r.error.message);
+      return null;
     }
-    return out;
+    this.relocs = r.relocs;
+    return r.bytes;
   }
 
   private directive(st: Statement, b: Extract<Body, { k: 'dir' }>, count: number): void {
@@ -596,26 +571,9 @@ class PassRunner {
     const existed = this.sections.some((s) => s.name === name);
     const s = this.getSection(name);
     if (!existed || args.length > 1) {
-      for (let i = 1; i < args.length; i++) {
-        const t = args[i]!;
-        const key = t.text.toLowerCase();
-        if (key === 'progbits') s.attrs.progbits = true;
-        else if (key === 'nobits') s.attrs.progbits = false;
-        else if (args[i + 1]?.text === '=') {
-          const v = args[i + 2];
-          i += 2;
-          if (!v) return this.error(t.col, `value expected for section attribute ${key}`);
-          if (key === 'follows' || key === 'vfollows') s.attrs[key] = v.text;
-          else if (key === 'align' || key === 'start' || key === 'vstart') {
-            if (v.kind !== 'num') return this.error(v.col, `section attribute ${key} requires a number`);
-            if (key === 'align') {
-              if (v.value! <= 0n || (v.value! & (v.value! - 1n)) !== 0n) return this.error(v.col, 'section alignment is not a power of two');
-              s.attrs.align = Math.max(s.attrs.align, Number(v.value!));
-            } else s.attrs[key] = v.value!;
-          } else this.warning(t.col, `unknown section attribute \`${key}' ignored`);
-        } else if (key !== 'align' && key !== 'exec' && key !== 'noexec' && key !== 'alloc' && key !== 'write' && key !== 'nowrite') {
-          this.warning(t.col, `unknown section attribute \`${key}' ignored`);
-        }
+      for (const p of applySectionAttrs(s.attrs, args.slice(1))) {
+        if (p.error) this.error(p.col, p.message);
+        else this.warning(p.col, p.message);
       }
     }
     this.ps.cur = s.index;

@@ -6,6 +6,8 @@
  * give a different address for its labels.
  */
 
+import type { Token } from './lexer';
+
 /** Section attributes from `section NAME attrs…`. Addresses are absolute (bigint). */
 export interface SectionAttrs {
   progbits: boolean;
@@ -123,4 +125,36 @@ export function flatten(sections: Section[], org: bigint): Uint8Array {
   const out = new Uint8Array(Number(end - org));
   for (const s of placed) out.set(s.data.bytes(), Number(s.start - org));
   return out;
+}
+
+/**
+ * Applies `section NAME` attribute tokens (`progbits`, `nobits`, `align=`, `start=`,
+ * `vstart=`, `follows=`, `vfollows=`) to `attrs`.
+ * @returns problems found: errors stop at the offending attribute, unknown ones are warnings.
+ */
+export function applySectionAttrs(attrs: SectionAttrs, args: Token[]): { error: boolean; col: number; message: string }[] {
+  const problems: { error: boolean; col: number; message: string }[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const t = args[i]!;
+    const key = t.text.toLowerCase();
+    if (key === 'progbits') attrs.progbits = true;
+    else if (key === 'nobits') attrs.progbits = false;
+    else if (args[i + 1]?.text === '=') {
+      const v = args[i + 2];
+      i += 2;
+      if (!v) return [...problems, { error: true, col: t.col, message: `value expected for section attribute ${key}` }];
+      if (key === 'follows' || key === 'vfollows') attrs[key] = v.text;
+      else if (key === 'align' || key === 'start' || key === 'vstart') {
+        if (v.kind !== 'num') return [...problems, { error: true, col: v.col, message: `section attribute ${key} requires a number` }];
+        const n = v.value!;
+        if (key === 'align') {
+          if (n <= 0n || (n & (n - 1n)) !== 0n) return [...problems, { error: true, col: v.col, message: 'section alignment is not a power of two' }];
+          attrs.align = Math.max(attrs.align, Number(n));
+        } else attrs[key] = n;
+      } else problems.push({ error: false, col: t.col, message: `unknown section attribute \`${key}' ignored` });
+    } else if (!['align', 'exec', 'noexec', 'alloc', 'noalloc', 'write', 'nowrite'].includes(key)) {
+      problems.push({ error: false, col: t.col, message: `unknown section attribute \`${key}' ignored` });
+    }
+  }
+  return problems;
 }
