@@ -61,7 +61,12 @@ export function assemble(source: string, options: AssembleOptions): AssemblyResu
       if (!host) return undefined;
       const candidates = name.startsWith('/') ? [name] : [joinPath(dirname(fromFile), name), ...includePaths.map((p) => joinPath(p, name))];
       for (const c of candidates) {
-        const bytes = host.readFile(c);
+        let bytes: Uint8Array | undefined;
+        try {
+          bytes = host.readFile(c);
+        } catch {
+          bytes = undefined; // a failing host reads as a missing file
+        }
         if (bytes) return { path: c, bytes };
       }
       return undefined;
