@@ -17,9 +17,10 @@
  * which neither fault nor read EIP, so the block skips that store); a handler that faults changes nothing (so the
  * executor finds the faulting instruction from `cpu.eip`); a handler that changes
  * something the executor must re-examine sets `cpu.breakBlock`, after which the block
- * returns at once. Instructions that read the instruction count (RDTSC, RDMSR, and STI /
- * MOV SS / POP SS, which start an interrupt shadow) see it exact: the block brings
- * `cpu.icount` up to date before them.
+ * returns at once. Instructions that read the instruction count see it exact: the block
+ * brings `cpu.icount` up to date before them (READS_ICOUNT). Not covered: a memory operand
+ * that reaches an MMIO device inside a block, whose handler would see the count as of the
+ * block's last update (no MMIO device of this machine reads the count).
  */
 import { Attr } from './decoder/types';
 import type { Insn } from './decoder/insn';
@@ -79,8 +80,19 @@ export class CompiledBlock {
   }
 }
 
-/** Two-byte and one-byte opcodes whose handlers read cpu.icount (see the file header). */
-const READS_ICOUNT = new Set([0x0f31, 0x0f32, 0xfb, 0x8e, 0x17]);
+/**
+ * Opcodes whose handlers read cpu.icount, themselves or through what they call (see the
+ * file header): RDTSC, RDMSR and WRMSR (the TSC is icount + tscOffset, msr.ts), STI / MOV SS
+ * / POP SS (they start an interrupt shadow), IN / OUT / INS / OUTS (the device or the I/O
+ * bus observer may time itself by the count), and INT n / INT3 / INTO / INT1 (delivery calls
+ * the event hooks, which may read it).
+ */
+const READS_ICOUNT = new Set([
+  0x0f31, 0x0f32, 0x0f30, // RDTSC, RDMSR, WRMSR
+  0xfb, 0x8e, 0x17, // STI, MOV Sreg, POP SS
+  0xe4, 0xe5, 0xe6, 0xe7, 0xec, 0xed, 0xee, 0xef, 0x6c, 0x6d, 0x6e, 0x6f, // IN, OUT, INS, OUTS
+  0xcc, 0xcd, 0xce, 0xf1, // INT3, INT n, INTO, INT1
+]);
 
 /**
  * Opcodes without ModRM that touch nothing but registers and flags, so they can neither
