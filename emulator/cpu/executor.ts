@@ -209,6 +209,10 @@ export class CodeCache {
     const ppn = pa >>> 12;
     const { page, arr } = this.pageArray(ppn, code32);
     if (arr[pa & 0xfff] !== head) return null;
+    // In 16-bit code, keep out of blocks any instruction that ends at IP 10000h or beyond:
+    // the interpreter's next IP there depends on the instruction's operand size (see `run`),
+    // while a block wraps every IP to 16 bits.
+    if (!code32 && cpu.eip + head.len > 0xffff) return null;
     const insns: Insn[] = [head];
     let off = (pa & 0xfff) + head.len;
     lin = (lin + head.len) | 0;
@@ -234,7 +238,7 @@ export class CodeCache {
         this.decodes++;
         this.remember(page, arr, ppn, off, insn);
       }
-      if (!insn.entry || eip + insn.len - 1 > cs.limit) break;
+      if (!insn.entry || eip + insn.len - 1 > cs.limit || (!code32 && eip + insn.len > 0xffff)) break;
       insns.push(insn);
       off += insn.len;
       lin = (lin + insn.len) | 0;
