@@ -274,6 +274,20 @@ function intrWindowOpen(cpu: Cpu): boolean {
   return (cpu.flags & EFLAGS_IF) !== 0 && cpu.icount > cpu.shadowUntil;
 }
 
+/**
+ * The instruction at CS:EIP, or null after delivering the fault that fetching it raised
+ * (#GP beyond the CS limit, #PF); host errors propagate.
+ */
+function lookupOrDeliver(cpu: Cpu, cache: CodeCache): Insn | null {
+  try {
+    return cache.lookup();
+  } catch (e) {
+    if (!(e instanceof CpuFault)) throw e;
+    deliverException(cpu, e, false);
+    return null;
+  }
+}
+
 /** A block that no execution will reach: marks heads that cannot form a block. */
 const NO_BLOCK = compileBlock([], true);
 
@@ -348,12 +362,8 @@ export function run(cpu: Cpu, maxInstructions: number, options: { resume?: boole
         stepTrap = true;
         cpu.breakBlock = true;
       }
-      try {
-        insn = cache.lookup();
-      } catch (e) {
-        if (!(e instanceof CpuFault)) throw e;
-        deliverException(cpu, e, false);
-        insn = null;
+      insn = lookupOrDeliver(cpu, cache);
+      if (insn === null) {
         stepTrap = false;
         continue;
       }
@@ -388,11 +398,8 @@ export function run(cpu: Cpu, maxInstructions: number, options: { resume?: boole
           if (eip === blk.nextEip && blk.nextGen === gen) nx = blk.next;
           else if (eip === blk.targetEip && blk.targetGen === gen) nx = blk.target;
           else {
-            try {
-              nx = cache.lookup();
-            } catch (e) {
-              if (!(e instanceof CpuFault)) throw e;
-              deliverException(cpu, e, false);
+            nx = lookupOrDeliver(cpu, cache);
+            if (nx === null) {
               insn = null;
               continue;
             }
@@ -446,14 +453,8 @@ export function run(cpu: Cpu, maxInstructions: number, options: { resume?: boole
         continue;
       }
       const from = insn;
-      try {
-        insn = cache.lookup();
-      } catch (e) {
-        if (!(e instanceof CpuFault)) throw e;
-        deliverException(cpu, e, false);
-        insn = null;
-        continue;
-      }
+      insn = lookupOrDeliver(cpu, cache);
+      if (insn === null) continue;
       from.next = insn;
       from.nextGen = gen;
     } else {
@@ -464,14 +465,8 @@ export function run(cpu: Cpu, maxInstructions: number, options: { resume?: boole
         continue;
       }
       const from = insn;
-      try {
-        insn = cache.lookup();
-      } catch (e) {
-        if (!(e instanceof CpuFault)) throw e;
-        deliverException(cpu, e, false);
-        insn = null;
-        continue;
-      }
+      insn = lookupOrDeliver(cpu, cache);
+      if (insn === null) continue;
       from.target = insn;
       from.targetEip = eip;
       from.targetGen = gen;
