@@ -14,6 +14,7 @@
  */
 import type { Cpu } from '../cpu';
 import type { Insn } from './insn';
+import type { ExitReason } from '../../arch/vmx-exit-reasons';
 
 /** An instruction handler. `cpu.eip` already points past the instruction when it runs. */
 export type Exec = (cpu: Cpu, i: Insn) => void;
@@ -70,23 +71,10 @@ export interface FlagEffect {
 
 /**
  * Basic VM-exit reasons by their SDM names (Vol. 3C Appendix C), for instructions that
- * cause a VM exit under hardware assist or are emulated under trap-and-emulate.
+ * cause a VM exit under hardware assist or are emulated under trap-and-emulate. Derived
+ * from the one ExitReason definition, so the table cannot name a reason that does not exist.
  */
-export type ExitReasonName =
-  | 'CPUID'
-  | 'HLT'
-  | 'INVD'
-  | 'INVLPG'
-  | 'RDTSC'
-  | 'CR_ACCESS'
-  | 'DR_ACCESS'
-  | 'IO_INSTRUCTION'
-  | 'RDMSR'
-  | 'WRMSR'
-  | 'GDTR_IDTR_ACCESS'
-  | 'LDTR_TR_ACCESS'
-  | 'WBINVD'
-  | 'TASK_SWITCH';
+export type ExitReasonName = keyof typeof ExitReason;
 
 /** One row of the opcode table. */
 export interface OpcodeEntry {
