@@ -481,11 +481,20 @@ class Preprocessor {
         return true;
       case '%line':
       case '%pragma':
+        // Source-position and output-format hints: nothing to do for a flat binary.
+        return true;
       case '%use':
       case '%clear':
       case '%local':
       case '%stacksize':
       case '%arg':
+      case '%strlen':
+      case '%substr':
+      case '%strcat':
+      case '%defstr':
+      case '%deftok':
+      case '%defalias':
+        this.error(`preprocessor directive \`${name}' is not supported by this assembler yet`);
         return true;
       default:
         if (/^%[a-z]+$/.test(name) && !this.smacros.get(name.slice(1))) {
