@@ -427,7 +427,10 @@ export function run(cpu: Cpu, maxInstructions: number, options: { resume?: boole
     }
     const start = cpu.eip;
     const fall = start + insn.len;
-    cpu.eip = insn.o32 || cpu.segs[SegReg.CS].big ? fall >>> 0 : fall & 0xffff;
+    // The fall-through EIP is never truncated, even in 16-bit code: past the end of a 64-KiB
+    // segment the next fetch lies beyond the CS limit and raises #GP(0), as on a 386 and
+    // later (only the 8086 wrapped IP) and as Bochs does. Branches truncate their targets.
+    cpu.eip = fall >>> 0;
     try {
       insn.exec(cpu, insn);
     } catch (e) {

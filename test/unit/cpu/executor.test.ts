@@ -854,11 +854,10 @@ sub16:
 
   /**
    * A hot loop at the very top of the segment: INC BX, INC SI, then `last`, which ends at
-   * IP 10000h; the code at IP 0 loops back to the top. After an instruction with a 16-bit
-   * operand size the interpreter continues at IP 0; after a 66h-prefixed one it keeps IP
-   * 10000h, beyond the CS limit, and the fetch raises #GP(0) through the IVT (vector 13 →
-   * gp16, which counts it and continues at IP 0 too). The block tier must do the same: it
-   * used to wrap IP to 0 in both cases once the loop was hot.
+   * IP 10000h. The fall-through IP is not truncated (a 386+ does not wrap it, only branch
+   * targets are truncated), so the next fetch lies beyond the CS limit and raises #GP(0)
+   * through the IVT (vector 13 → gp16, which counts it and continues at `wrapped`). The
+   * block tier must do the same: it used to wrap IP to 0 once the loop was hot.
    */
   const wrapGuest = (last: string, lastLen: number): string => `
 wrapped:
