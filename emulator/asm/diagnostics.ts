@@ -30,17 +30,21 @@ export interface LineOrigin {
   expansion?: SourcePosition[];
 }
 
+/** Diagnostics kept per kind; a runaway source (say, an erroneous line in a huge %rep) stops there. */
+export const MAX_DIAGNOSTICS = 1000;
+
 /** Collects diagnostics; never throws. */
 export class DiagnosticSink {
   readonly errors: Diagnostic[] = [];
   readonly warnings: Diagnostic[] = [];
 
   error(origin: LineOrigin, column: number, message: string): void {
-    this.errors.push(make('error', origin, column, message));
+    if (this.errors.length < MAX_DIAGNOSTICS) this.errors.push(make('error', origin, column, message));
+    else if (this.errors.length === MAX_DIAGNOSTICS) this.errors.push(make('error', origin, column, `more than ${MAX_DIAGNOSTICS} errors; the rest are not shown`));
   }
 
   warning(origin: LineOrigin, column: number, message: string): void {
-    this.warnings.push(make('warning', origin, column, message));
+    if (this.warnings.length < MAX_DIAGNOSTICS) this.warnings.push(make('warning', origin, column, message));
   }
 }
 

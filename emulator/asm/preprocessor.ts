@@ -70,7 +70,7 @@ interface Cond {
 const MAX_INCLUDE_DEPTH = 32;
 const MAX_MACRO_DEPTH = 256;
 /** Bound on lines processed (including %rep and macro expansion), so runaway sources end with an error. */
-const MAX_PROCESSED_LINES = 250_000;
+const MAX_PROCESSED_LINES = 100_000;
 
 /** Splits source text into lines, joining `\` continuations (NASM §3.1). */
 export function splitSource(text: string, file: string): RawLine[] {

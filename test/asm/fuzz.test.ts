@@ -1,7 +1,7 @@
 /**
  * The assembler never throws to its caller and never hangs: random token soups and
  * mutations of valid sources must come back with a result (errors allowed) in bounded time.
- * Fuzz budget: 1500 random sources + 1500 mutated sources per run, each under 3 s.
+ * Fuzz budget: 1500 random sources + 1500 mutated sources per run, each under 5 s.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { assemble } from '../../emulator/asm/index';
 import { SOURCES } from './sources';
 
 const FUZZ_RUNS = 1500;
-const PER_SOURCE_MS = 3000;
+const PER_SOURCE_MS = 5000;
 
 const TOKENS = [
   'mov', 'add', 'jmp', 'jz', 'call', 'push', 'times', 'db', 'dw', 'dd', 'dq', 'resb', 'equ', 'org', 'bits', 'section', 'align',
