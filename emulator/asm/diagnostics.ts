@@ -30,21 +30,17 @@ export interface LineOrigin {
   expansion?: SourcePosition[];
 }
 
-/** Diagnostics kept per kind; a runaway source (say, an erroneous line in a huge %rep) stops there. */
-export const MAX_DIAGNOSTICS = 1000;
-
-/** Collects diagnostics; never throws. */
+/** Collects diagnostics; never throws. Every error is kept: the issue asks for all of a file's errors. */
 export class DiagnosticSink {
   readonly errors: Diagnostic[] = [];
   readonly warnings: Diagnostic[] = [];
 
   error(origin: LineOrigin, column: number, message: string): void {
-    if (this.errors.length < MAX_DIAGNOSTICS) this.errors.push(make('error', origin, column, message));
-    else if (this.errors.length === MAX_DIAGNOSTICS) this.errors.push(make('error', origin, column, `more than ${MAX_DIAGNOSTICS} errors; the rest are not shown`));
+    this.errors.push(make('error', origin, column, message));
   }
 
   warning(origin: LineOrigin, column: number, message: string): void {
-    if (this.warnings.length < MAX_DIAGNOSTICS) this.warnings.push(make('warning', origin, column, message));
+    this.warnings.push(make('warning', origin, column, message));
   }
 }
 
