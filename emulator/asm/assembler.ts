@@ -363,7 +363,7 @@ class PassRunner {
         return this.reserve(Number(total), b.col, st.text);
       }
       case 'data':
-        return this.repeat(count, () => this.data(b.size, b.items, b.col), exprsOf(b).some(exprMentionsSymbols), b.col, st.text);
+        return this.repeat(count, () => this.data(b.size, b.items), exprsOf(b).some(exprMentionsSymbols), b.col, st.text);
       case 'insn':
         return this.repeat(count, () => this.insn(b), true, b.col, st.text);
       case 'dir':
@@ -419,8 +419,7 @@ class PassRunner {
     return r.errors.length ? null : r.bytes;
   }
 
-  private data(size: number, items: DataItem[], col: number): number[] | null {
-    void col;
+  private data(size: number, items: DataItem[]): number[] | null {
     const r = encodeData(size, items, (e) => this.eval(e));
     for (const w of r.warnings) this.warning(w.col, w.message);
     if (r.error) {
@@ -490,13 +489,11 @@ class PassRunner {
         // `align n, fill`: repeat the fill statement until aligned (NASM's align macro uses TIMES).
         const fill = parseStatement(restText(args[comma + 1]), st.origin);
         if (fill.error) return this.error(fill.error.col + (args[comma + 1]?.col ?? 1) - 1, fill.error.message);
-        const before = this.offset();
         const once: number[] = [];
-        const sizeProbe = fill.body.k === 'data' ? this.data(fill.body.size, fill.body.items, b.col) : fill.body.k === 'insn' ? this.insn(fill.body) : null;
+        const sizeProbe = fill.body.k === 'data' ? this.data(fill.body.size, fill.body.items) : fill.body.k === 'insn' ? this.insn(fill.body) : null;
         if (!sizeProbe || sizeProbe.length === 0) return this.error(b.col, 'invalid ALIGN fill');
         once.push(...sizeProbe);
         const reps = Math.floor(pad / once.length);
-        void before;
         const all: number[] = [];
         for (let i = 0; i < reps; i++) all.push(...once);
         return this.emit(all, b.col, st.text, once.length, reps);

@@ -165,7 +165,7 @@ class Preprocessor {
   private line(raw: RawLine, frame: Frame): void {
     const dir = /^\s*(%[a-z]+)\b(.*)$/i.exec(raw.text);
     const name = dir ? dir[1]!.toLowerCase() : '';
-    if (this.collecting) return this.collect(raw, name, dir ? dir[2]! : '');
+    if (this.collecting) return this.collect(raw, name);
     let text = frame.call ? substituteBody(raw.text, frame.call) : raw.text;
     const d = /^\s*(%[a-z]+)\b(.*)$/i.exec(text);
     const dname = d ? d[1]!.toLowerCase() : '';
@@ -206,7 +206,7 @@ class Preprocessor {
   }
 
   /** Collects a %macro or %rep body, tracking nesting. */
-  private collect(raw: RawLine, name: string, rest: string): void {
+  private collect(raw: RawLine, name: string): void {
     const c = this.collecting!;
     const opens = c.kind === 'macro' ? ['%macro', '%imacro'] : ['%rep'];
     const closes = c.kind === 'macro' ? ['%endmacro', '%endm'] : ['%endrep'];
@@ -229,7 +229,6 @@ class Preprocessor {
       }
       c.depth--;
     }
-    void rest;
     c.lines.push(raw);
   }
 

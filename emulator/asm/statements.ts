@@ -125,7 +125,7 @@ export function parseStatement(text: string, origin: LineOrigin): Statement {
     st.body = { k: 'dir', name: word, args: toks.slice(i + 1), col: t.col };
     return st;
   }
-  if (!formsOf(word)) return err(st.label && i > 0 ? `parser: instruction expected` : `parser: instruction expected`, t.col);
+  if (!formsOf(word)) return err('parser: instruction expected', t.col);
   const ops = parseOperands(toks, i + 1, eol);
   if ('message' in ops) return err(ops.message, ops.col);
   st.body = { k: 'insn', mnemonic: word, prefixes, operands: ops, col: t.col };

@@ -106,7 +106,7 @@ export function parseElf32(bytes: Uint8Array): { ok: true; elf: Elf32File } | { 
   }));
 
   const symbols: LoadedSymbol[] = [];
-  raw.forEach((s, idx) => {
+  raw.forEach((s) => {
     if (s.type !== SHT_SYMTAB) return;
     const strtab = raw[s.link];
     const ent = s.entsize || 16;
@@ -126,7 +126,6 @@ export function parseElf32(bytes: Uint8Array): { ok: true; elf: Elf32File } | { 
         section: shndx > 0 && shndx < sections.length ? sections[shndx]!.name : null,
       });
     }
-    void idx;
   });
   return { ok: true, elf: { type, machine, entry, programHeaders, sections, symbols } };
 }
@@ -146,8 +145,7 @@ export function loadElfSegments(target: LoadTarget, bytes: Uint8Array, elf: Elf3
   }
   if (segments.length === 0) return fail('ELF file has no PT_LOAD segment');
   // Validate everything before writing anything.
-  for (const [i, ph] of elf.programHeaders.filter((p) => p.type === PT_LOAD).entries()) {
-    void i;
+  for (const ph of elf.programHeaders.filter((p) => p.type === PT_LOAD)) {
     target.writeBytes(ph.paddr, bytes.subarray(ph.offset, ph.offset + ph.filesz));
     if (ph.memsz > ph.filesz) target.writeBytes(ph.paddr + ph.filesz, new Uint8Array(ph.memsz - ph.filesz));
   }
