@@ -54,15 +54,19 @@ function insert(cpu: Cpu, lpn: number, entry: number): void {
 export function translate(cpu: Cpu, lin: number, access: number, user: boolean): number {
   const lpn = lin >>> 12;
   const mem = cpu.memory;
+  // The A20 gate (PhysicalMemory.a20Mask) masks every physical address the CPU puts on the
+  // bus: the identity mapping, the paging-structure reads and the walk's result. Applied
+  // here only, so TLB hits cost nothing; the machine flushes the TLB when the gate moves.
+  const a20 = mem.a20Mask;
   if (!(cpu.cr0 & CR0_PG)) {
-    const pa = lin >>> 0;
+    const pa = (lin & a20) >>> 0;
     const ram = mem.isRamPage(pa) ? TLB_RAM : 0;
     insert(cpu, lpn, (pa & -4096) | TLB_VALID | TLB_SR | TLB_SW | TLB_UR | TLB_UW | ram);
     return pa;
   }
   const write = access === ACCESS_WRITE;
   const ecBase = (write ? PFEC_WR : 0) | (user ? PFEC_US : 0);
-  const pdeAddr = ((cpu.cr3 & -4096) + ((lin >>> 22) << 2)) >>> 0;
+  const pdeAddr = (((cpu.cr3 & -4096) + ((lin >>> 22) << 2)) & a20) >>> 0;
   const pde = mem.read32(pdeAddr);
   mem.watchPaging(pdeAddr);
   if (!(pde & PTE_P)) throw pageFault(cpu, lin, ecBase, 'page-directory entry not present');
@@ -82,11 +86,11 @@ export function translate(cpu: Cpu, lin: number, access: number, user: boolean):
     const want = PTE_A | (write ? PTE_D : 0);
     if ((pde & want) !== want) mem.writePagingEntry(pdeAddr, pde | want);
     dirty = write || (pde & PTE_D) !== 0;
-    pa = ((pde & 0xffc00000) | (lin & 0x3fffff)) >>> 0;
+    pa = (((pde & 0xffc00000) | (lin & 0x3fffff)) & a20) >>> 0;
     global = (pde & PTE_G) !== 0 && (cpu.cr4 & CR4_PGE) !== 0;
     large = true;
   } else {
-    const pteAddr = ((pde & -4096) + (((lin >>> 12) & 0x3ff) << 2)) >>> 0;
+    const pteAddr = (((pde & -4096) + (((lin >>> 12) & 0x3ff) << 2)) & a20) >>> 0;
     const pte = mem.read32(pteAddr);
     mem.watchPaging(pteAddr);
     if (!(pte & PTE_P)) throw pageFault(cpu, lin, ecBase, 'page-table entry not present');
@@ -98,7 +102,7 @@ export function translate(cpu: Cpu, lin: number, access: number, user: boolean):
     const want = PTE_A | (write ? PTE_D : 0);
     if ((pte & want) !== want) mem.writePagingEntry(pteAddr, pte | want);
     dirty = write || (pte & PTE_D) !== 0;
-    pa = ((pte & -4096) | (lin & 0xfff)) >>> 0;
+    pa = (((pte & -4096) | (lin & 0xfff)) & a20) >>> 0;
     global = (pte & PTE_G) !== 0 && (cpu.cr4 & CR4_PGE) !== 0;
   }
   let bits = TLB_VALID | TLB_SR;
@@ -178,12 +182,13 @@ export function invalidatePage(cpu: Cpu, lin: number): void {
  * for the debugger and the VMM. Returns the physical address, or -1 when not mapped.
  */
 export function probeTranslate(cpu: Cpu, lin: number): number {
-  if (!(cpu.cr0 & CR0_PG)) return lin >>> 0;
   const mem = cpu.memory;
-  const pde = mem.read32(((cpu.cr3 & -4096) + ((lin >>> 22) << 2)) >>> 0);
+  const a20 = mem.a20Mask; // as translate(): the A20 gate masks every CPU physical address
+  if (!(cpu.cr0 & CR0_PG)) return (lin & a20) >>> 0;
+  const pde = mem.read32((((cpu.cr3 & -4096) + ((lin >>> 22) << 2)) & a20) >>> 0);
   if (!(pde & PTE_P)) return -1;
-  if (pde & PTE_PS && cpu.cr4 & CR4_PSE) return ((pde & 0xffc00000) | (lin & 0x3fffff)) >>> 0;
-  const pte = mem.read32(((pde & -4096) + (((lin >>> 12) & 0x3ff) << 2)) >>> 0);
+  if (pde & PTE_PS && cpu.cr4 & CR4_PSE) return (((pde & 0xffc00000) | (lin & 0x3fffff)) & a20) >>> 0;
+  const pte = mem.read32((((pde & -4096) + (((lin >>> 12) & 0x3ff) << 2)) & a20) >>> 0);
   if (!(pte & PTE_P)) return -1;
-  return ((pte & -4096) | (lin & 0xfff)) >>> 0;
+  return (((pte & -4096) | (lin & 0xfff)) & a20) >>> 0;
 }

@@ -55,6 +55,40 @@ export class PhysicalMemory {
   private readonly regions: MmioRegion[] = [];
 
   /**
+   * The A20 gate (the PC's address line 20 mask, driven by the 8042 output port bit 1 and
+   * port 92h bit 1): when disabled, physical address bit 20 is forced to 0 on the CPU's
+   * accesses, so real-mode FFFF:0010 wraps to 0 as on an 8086. It applies to the CPU only
+   * (paging.ts `translate` masks the addresses it puts in the TLB, the page-walk reads
+   * included); the accessors of this class, used by loaders, the debugger and DMA, take
+   * addresses as given. Enabled at power-on, as in QEMU and Bochs.
+   */
+  private a20 = true;
+  private a20AndMask = -1;
+  /**
+   * Called when `a20Enabled` changes. The machine flushes the CPU's TLB here (paging.ts
+   * `flushTlb(cpu, true)`): its entries hold addresses masked for the old state.
+   */
+  a20Listener: ((enabled: boolean) => void) | null = null;
+
+  /** Whether the A20 gate lets physical address bit 20 through. */
+  get a20Enabled(): boolean {
+    return this.a20;
+  }
+
+  /** Open (true) or close (false) the A20 gate; notifies `a20Listener` when the state changes. */
+  set a20Enabled(enabled: boolean) {
+    if (enabled === this.a20) return;
+    this.a20 = enabled;
+    this.a20AndMask = enabled ? -1 : ~(1 << 20);
+    this.a20Listener?.(enabled);
+  }
+
+  /** AND-mask for CPU physical addresses: all ones with A20 enabled, ~(1 << 20) with it disabled. */
+  get a20Mask(): number {
+    return this.a20AndMask;
+  }
+
+  /**
    * @param sizeBytes RAM size in bytes; rounded up to a whole 4-KiB page. At most 2 GiB, so
    *   that the top of the 4-GiB space stays free for ROM and devices (and page frame
    *   addresses of RAM fit a positive int32 in the CPU's TLB).
