@@ -10,7 +10,28 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadElf32, loadFlatBinary, loadMultiboot, parseElf32 } from '../../emulator/loader/index';
+import { requireNasm } from '../asm/nasm-oracle';
 import { assembleKernel, buildElf, FakeMemory } from './fixtures';
+
+const ELF_KERNEL = `bits 32
+section .multiboot
+align 4
+  dd 0x1BADB002, 3, -(0x1BADB002 + 3)
+section .text
+global _start
+_start:
+  mov esp, stack_top
+  call kmain
+  hlt
+kmain:
+  mov eax, [counter]
+  ret
+section .data
+counter: dd 42
+section .bss
+stack: resb 4096
+stack_top:
+`;
 
 const MB = 1024 * 1024;
 const FUZZ_RUNS = 2000;
@@ -156,6 +177,32 @@ describe('Multiboot loader', () => {
       }),
       { numRuns: FUZZ_RUNS },
     );
+  });
+
+  const ld = spawnSync('ld', ['-v']).status === 0;
+  it.runIf(requireNasm && ld)('loads a real Multiboot ELF built by nasm -f elf32 and ld, with its symbols', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vp-elf-'));
+    try {
+      writeFileSync(join(dir, 'k.asm'), ELF_KERNEL);
+      writeFileSync(join(dir, 'k.ld'), 'ENTRY(_start)\nSECTIONS {\n . = 1M;\n .text : { *(.multiboot) *(.text) }\n .data : { *(.data) }\n .bss : { *(.bss) }\n}\n');
+      const a = spawnSync('nasm', ['-f', 'elf32', 'k.asm', '-o', 'k.o'], { cwd: dir, encoding: 'utf8' });
+      expect(a.status, a.stderr).toBe(0);
+      const l = spawnSync('ld', ['-m', 'elf_i386', '--no-warn-rwx-segments', '-T', 'k.ld', 'k.o', '-o', 'k.elf'], { cwd: dir, encoding: 'utf8' });
+      expect(l.status, l.stderr).toBe(0);
+      const elf = new Uint8Array(readFileSync(join(dir, 'k.elf')));
+      const mem = new FakeMemory(4 * MB);
+      const r = loadMultiboot(mem, elf, { cmdline: 'elf' });
+      expect(r.ok).toBe(true);
+      if (!r.ok) return;
+      const sym = (n: string) => r.image.symbols.find((s) => s.name === n);
+      expect(r.image.entry.eip).toBe(sym('_start')!.value);
+      expect(sym('counter')).toMatchObject({ section: '.data' });
+      expect(mem.u32(sym('counter')!.value)).toBe(42);
+      expect(r.image.segments[0]).toMatchObject({ paddr: 0x100000 });
+      expect(r.image.segments[0]!.memSize).toBeGreaterThan(4096);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   const qemu = spawnSync('qemu-system-i386', ['--version']).status === 0;
