@@ -4,7 +4,9 @@
  * `%endmacro`, `%rotate`, `%exitmacro`), `%rep`/`%endrep`/`%exitrep`, conditionals
  * (`%if`, `%ifn`, `%elif`, `%else`, `%endif`, `%ifdef`, `%ifndef`, `%ifmacro`, `%ifidn`,
  * `%ifidni`, `%ifnum`, `%ifstr`, `%ifid` and their `%elif…`/negated forms), `%include`,
- * `%error`/`%warning`/`%fatal`, and context-local labels (`%push`/`%pop`, `%$name`).
+ * `%error`/`%warning`/`%fatal`, string functions (`%strlen`, `%substr`, `%strcat`,
+ * `%defstr`, `%deftok`), `__BITS__`/`__SECT__`, and context-local labels (`%push`/`%pop`,
+ * `%$name`).
  *
  * Output is a list of logical lines, each with its origin: for lines from a macro body
  * the definition's file and line, plus the chain of invocation sites (`expansion`).
@@ -100,6 +102,8 @@ class Preprocessor {
   private readonly listing: ListedLine[] = [];
   private readonly contexts: number[] = [];
   private uniq = 0;
+  private bits = '16';
+  private sect = '[section .text]';
   private processed = 0;
   private origin: LineOrigin = { file: '', line: 0 };
   private collecting: { kind: 'macro' | 'rep'; depth: number; lines: RawLine[]; macro?: MultiLineMacro; count?: number; call: MacroCall | null; start: LineOrigin } | null = null;
@@ -180,10 +184,24 @@ class Preprocessor {
     }
     text = this.contextLocals(text);
     if (this.invokeMacro(text, raw)) return;
+    this.trackStandardMacros(text);
     this.out.push({ text, origin: raw.origin, listIndex: this.listing.length - 1 });
   }
 
+  /** Keeps `__BITS__` and `__SECT__` current, as NASM's standard macros for `bits` and `section` do. */
+  private trackStandardMacros(text: string): void {
+    const bits = /^\s*(?:\[\s*)?(?:bits\s+(16|32|64)|use(16|32))\b/i.exec(text);
+    if (bits) {
+      this.bits = bits[1] ?? bits[2]!;
+      return;
+    }
+    const sect = /^\s*(?:\[\s*)?(?:section|segment)\s+([^\s\]]+)/i.exec(text);
+    if (sect) this.sect = `[section ${sect[1]}]`;
+  }
+
   private dynamic(name: string): string | undefined {
+    if (name === '__BITS__' || name === '__?BITS?__') return this.bits;
+    if (name === '__SECT__' || name === '__?SECT?__') return this.sect;
     if (name === '__LINE__' || name === '__?LINE?__') return String(this.origin.line);
     if (name === '__FILE__' || name === '__?FILE?__') return JSON.stringify(this.origin.file).replace(/^"|"$/g, "'");
     return undefined;
@@ -482,16 +500,20 @@ class Preprocessor {
       case '%pragma':
         // Source-position and output-format hints: nothing to do for a flat binary.
         return true;
+      case '%strlen':
+      case '%substr':
+      case '%strcat':
+      case '%defstr':
+      case '%idefstr':
+      case '%deftok':
+      case '%ideftok':
+        this.stringDirective(name, body);
+        return true;
       case '%use':
       case '%clear':
       case '%local':
       case '%stacksize':
       case '%arg':
-      case '%strlen':
-      case '%substr':
-      case '%strcat':
-      case '%defstr':
-      case '%deftok':
       case '%defalias':
         this.error(`preprocessor directive \`${name}' is not supported by this assembler yet`);
         return true;
@@ -502,6 +524,53 @@ class Preprocessor {
         }
         return false;
     }
+  }
+
+  /**
+   * String functions (NASM manual §4.2): `%strlen n 'str'`, `%substr n 'str' start[,len]`,
+   * `%strcat n 'a', 'b' …`, `%defstr n text`, `%deftok n 'str'`.
+   */
+  private stringDirective(name: string, body: string): void {
+    const m = /^\s*([A-Za-z_.?@$][\w$#@~.?]*)\s*(.*)$/.exec(body);
+    if (!m) return this.error(`\`${name}' expects a macro identifier`);
+    const target = m[1]!;
+    const rest = expandSingleLine(m[2]!, this.smacros, (n) => this.dynamic(n)).text.trim();
+    const caseless = name.startsWith('%i');
+    const define = (text: string) => this.smacros.define(target, { params: null, body: text, caseless });
+    const quote = (bytes: number[]) => {
+      const t = String.fromCharCode(...bytes);
+      return t.includes("'") ? (t.includes('"') ? `\`${t.replace(/[\\`]/g, '\\$&')}\`` : `"${t}"`) : `'${t}'`;
+    };
+    if (name === '%defstr' || name === '%idefstr') return define(quote([...new TextEncoder().encode(rest)]));
+    const toks = tokenize(rest);
+    const str = toks[0]?.kind === 'str' ? toks[0].bytes! : null;
+    if (name === '%deftok' || name === '%ideftok') {
+      if (!str) return this.error(`\`${name}' requires a string as second parameter`);
+      return define(new TextDecoder().decode(new Uint8Array(str)));
+    }
+    if (name === '%strlen') {
+      if (!str) return this.error('`%strlen\' requires a string as second parameter');
+      return define(String(str.length));
+    }
+    if (name === '%strcat') {
+      const parts = splitArgs(rest);
+      const all: number[] = [];
+      for (const part of parts) {
+        const t = tokenize(part);
+        if (t.length !== 1 || t[0]!.kind !== 'str') return this.error('`%strcat\' requires string arguments');
+        all.push(...t[0]!.bytes!);
+      }
+      return define(quote(all));
+    }
+    // %substr n 'string' start[, len]: 1-based start; len -1 means to the end.
+    if (!str) return this.error('`%substr\' requires a string as second parameter');
+    const args = splitArgs(rest.slice(toks[0]!.text.length + (toks[0]!.col - 1)).replace(/^\s*,?/, ''));
+    const start = args[0] !== undefined && args[0] !== '' ? this.evalExpr(args[0], '%substr') : 1n;
+    const len = args[1] !== undefined ? this.evalExpr(args[1], '%substr') : 1n;
+    if (start === null || len === null) return;
+    const from = Number(start) - 1;
+    const count = len < 0n ? str.length - from + Number(len) + 1 : Number(len);
+    define(quote(str.slice(Math.max(0, from), Math.max(0, from) + Math.max(0, count))));
   }
 
   /** Drops frames above and including index `i`, keeping conditional nesting consistent. */

@@ -277,6 +277,28 @@ endif_
 if_
   cld
 endif_`,
+  ppStrings: `%strlen L 'hello'
+db L
+%substr S1 'xyzzy' 2
+%substr S2 'xyzzy' 2, 3
+%substr S3 'xyzzy' 3, -1
+db S1, S2, S3
+%strcat C 'ab', "cd", 'e'
+db C
+%defstr D some text here
+db D
+%deftok T 'nop'
+T
+bits 32
+db __BITS__
+section .data
+%define SAVED __SECT__
+db 7
+SAVED
+db 8
+%ifidn __BITS__, 32
+db 0x32
+%endif`,
   errorPpError: `%error this is bad
 db 1`,
   errorPpMacroArgs: `%macro two 2
