@@ -19,6 +19,7 @@ import { ExprParser } from './expr';
 import { tokenize } from './lexer';
 import { bindArgs, expandSingleLine, MacroTable, parseMacroHeader, substituteBody, type MacroCall, type MultiLineMacro } from './pp-macros';
 import { ppTokenize, splitArgs, stripComment } from './pp-tokens';
+import { stringFunction } from './pp-strings';
 
 export interface PreprocessOptions {
   defines: Record<string, string>;
@@ -526,51 +527,13 @@ class Preprocessor {
     }
   }
 
-  /**
-   * String functions (NASM manual §4.2): `%strlen n 'str'`, `%substr n 'str' start[,len]`,
-   * `%strcat n 'a', 'b' …`, `%defstr n text`, `%deftok n 'str'`.
-   */
   private stringDirective(name: string, body: string): void {
     const m = /^\s*([A-Za-z_.?@$][\w$#@~.?]*)\s*(.*)$/.exec(body);
     if (!m) return this.error(`\`${name}' expects a macro identifier`);
-    const target = m[1]!;
     const rest = expandSingleLine(m[2]!, this.smacros, (n) => this.dynamic(n)).text.trim();
-    const caseless = name.startsWith('%i');
-    const define = (text: string) => this.smacros.define(target, { params: null, body: text, caseless });
-    const quote = (bytes: number[]) => {
-      const t = String.fromCharCode(...bytes);
-      return t.includes("'") ? (t.includes('"') ? `\`${t.replace(/[\\`]/g, '\\$&')}\`` : `"${t}"`) : `'${t}'`;
-    };
-    if (name === '%defstr' || name === '%idefstr') return define(quote([...new TextEncoder().encode(rest)]));
-    const toks = tokenize(rest);
-    const str = toks[0]?.kind === 'str' ? toks[0].bytes! : null;
-    if (name === '%deftok' || name === '%ideftok') {
-      if (!str) return this.error(`\`${name}' requires a string as second parameter`);
-      return define(new TextDecoder().decode(new Uint8Array(str)));
-    }
-    if (name === '%strlen') {
-      if (!str) return this.error('`%strlen\' requires a string as second parameter');
-      return define(String(str.length));
-    }
-    if (name === '%strcat') {
-      const parts = splitArgs(rest);
-      const all: number[] = [];
-      for (const part of parts) {
-        const t = tokenize(part);
-        if (t.length !== 1 || t[0]!.kind !== 'str') return this.error('`%strcat\' requires string arguments');
-        all.push(...t[0]!.bytes!);
-      }
-      return define(quote(all));
-    }
-    // %substr n 'string' start[, len]: 1-based start; len -1 means to the end.
-    if (!str) return this.error('`%substr\' requires a string as second parameter');
-    const args = splitArgs(rest.slice(toks[0]!.text.length + (toks[0]!.col - 1)).replace(/^\s*,?/, ''));
-    const start = args[0] !== undefined && args[0] !== '' ? this.evalExpr(args[0], '%substr') : 1n;
-    const len = args[1] !== undefined ? this.evalExpr(args[1], '%substr') : 1n;
-    if (start === null || len === null) return;
-    const from = Number(start) - 1;
-    const count = len < 0n ? str.length - from + Number(len) + 1 : Number(len);
-    define(quote(str.slice(Math.max(0, from), Math.max(0, from) + Math.max(0, count))));
+    const r = stringFunction(name, rest, (e) => this.evalExpr(e, name));
+    if (typeof r === 'object') return r ? this.error(r.error) : undefined;
+    this.smacros.define(m[1]!, { params: null, body: r, caseless: name.startsWith('%i') });
   }
 
   /** Drops frames above and including index `i`, keeping conditional nesting consistent. */
