@@ -21,6 +21,8 @@ export class IoBus {
   unassignedWrites = 0;
   /** Optional observer of every access (tracing, statistics); off the hot path when null. */
   observer: ((port: number, size: number, write: boolean, value: number) => void) | null = null;
+  /** Optional observer of accesses to unclaimed ports (after they are counted), for reporting. */
+  unassignedObserver: ((port: number, size: number, write: boolean) => void) | null = null;
 
   /**
    * Claim ports [first, first + count) for `device`.
@@ -49,6 +51,7 @@ export class IoBus {
     if (d) v = d.in(port, size);
     else {
       this.unassignedReads++;
+      this.unassignedObserver?.(port, size, false);
       v = size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
     }
     v = size === 4 ? v >>> 0 : v & (size === 1 ? 0xff : 0xffff);
@@ -61,6 +64,9 @@ export class IoBus {
     this.observer?.(port, size, true, value);
     const d = this.devices[port];
     if (d) d.out(port, size, size === 4 ? value | 0 : value & (size === 1 ? 0xff : 0xffff));
-    else this.unassignedWrites++;
+    else {
+      this.unassignedWrites++;
+      this.unassignedObserver?.(port, size, true);
+    }
   }
 }

@@ -52,6 +52,8 @@ export class PhysicalMemory {
   unassignedReads = 0;
   /** Writes to unclaimed physical addresses (dropped). */
   unassignedWrites = 0;
+  /** Optional observer of accesses to unclaimed physical addresses (after they are counted), for reporting. */
+  unassignedObserver: ((paddr: number, size: number, write: boolean) => void) | null = null;
   private readonly regions: MmioRegion[] = [];
 
   /**
@@ -152,6 +154,7 @@ export class PhysicalMemory {
     if (r) return r.handler.read(paddr - r.start, 1) & 0xff;
     if (paddr < this.size) return this.ram[paddr];
     this.unassignedReads++;
+    this.unassignedObserver?.(paddr, 1, false);
     return 0xff;
   }
 
@@ -186,6 +189,7 @@ export class PhysicalMemory {
       return;
     }
     this.unassignedWrites++;
+    this.unassignedObserver?.(paddr, 1, true);
   }
 
   write16(paddr: number, value: number): void {
