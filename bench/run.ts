@@ -3,6 +3,7 @@
  * several runs (the machines are noisy: compare medians and ratios, never single runs).
  */
 import { benchCpu, type BenchResult } from './cpu.bench';
+import { benchAssembler } from './asm.bench';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -23,6 +24,7 @@ function report(title: string, results: BenchResult[]): void {
 
 async function main(): Promise<void> {
   report('CPU (32-bit protected mode, paging on; target >= 150 MIPS each)', benchCpu());
+  report('Assembler', await benchAssembler());
 }
 
 main().catch((e) => {
