@@ -5,15 +5,17 @@
  * Every function returns CF = 0 and AH = 00h on success, CF = 1 and AH = status on error,
  * and records the status in the BDA (40:41h for diskettes, 40:74h for fixed disks) for
  * AH=01h. Status codes (RBIL INT 13, "Table 00234"): 01h invalid function or parameter,
- * 04h sector not found, 09h DMA across a 64-KiB boundary.
+ * 04h sector not found, 09h DMA across a 64-KiB boundary, B2h volume not removable.
  *
  *   AH=00h reset; 01h last status; 02h read, 03h write, 04h verify sectors by CHS
  *   (AL count 1–128, CH cylinder bits 0–7, CL bits 6–7 cylinder bits 8–9 and bits 0–5
- *   sector, DH head, ES:BX buffer; AL returns the sectors transferred); 08h drive
+ *   sector, DH head, ES:BX buffer; AL returns the sectors transferred, or is left as it
+ *   was when the parameters are invalid); 08h drive
  *   parameters; 15h drive type; and for the hard disk only, the IBM/Microsoft extensions
  *   41h installation check, 42h/43h/44h extended read/write/verify, 47h extended seek and
- *   48h drive parameters (Phoenix "BIOS Enhanced Disk Drive Specification" 1.1 / T13
- *   EDD 3.0).
+ *   48h drive parameters, 45h lock (always succeeds), 46h eject (B2h: not removable), 49h
+ *   media change (none), 4Eh hardware configuration (Phoenix "BIOS Enhanced Disk Drive
+ *   Specification" 1.1 / T13 EDD 3.0).
  *
  * Behaviour chosen to match SeaBIOS, the BIOS of the QEMU machines Vanderpool is compared
  * with (disk.c, floppy.c): an absent drive or an unsupported function gives status 01h;
@@ -36,6 +38,7 @@ export const DiskStatus = {
   badCommand: 0x01,
   sectorNotFound: 0x04,
   dmaBoundary: 0x09,
+  notRemovable: 0xb2,
 } as const;
 
 /** INT 13h. */
@@ -86,7 +89,8 @@ export function int13(call: BiosCall, env: BiosEnv): void {
     case 0x41:
       done(DiskStatus.ok);
       call.bx = 0xaa55;
-      call.cx = 0x0001; // subset 1: fixed-disk access (42h–44h, 47h, 48h)
+      // Subsets 1 (42h–44h, 47h, 48h), 2 (45h, 46h, 48h, 49h) and 3 (48h with the DPTE, 4Eh).
+      call.cx = 0x0007;
       call.ah = 0x30; // EDD 3.0
       return;
     case 0x42:
@@ -94,8 +98,15 @@ export function int13(call: BiosCall, env: BiosEnv): void {
     case 0x44:
     case 0x47:
       return done(extendedTransfer(call, env, disk, ah));
+    case 0x45: // lock/unlock: a fixed disk always succeeds
+    case 0x49: // media change: a fixed disk never changes
+      return done(DiskStatus.ok);
+    case 0x46:
+      return done(DiskStatus.notRemovable);
     case 0x48:
       return done(extendedParameters(call, env, disk));
+    case 0x4e: // set hardware configuration: the defined sub-functions succeed
+      return done([0x01, 0x03, 0x04, 0x06].includes(call.al) ? DiskStatus.ok : DiskStatus.badCommand);
     default:
       return done(DiskStatus.badCommand);
   }
@@ -116,17 +127,17 @@ function chsTransfer(call: BiosCall, env: BiosEnv, disk: DiskImage, ah: number):
   const sector = call.cl & 0x3f;
   const head = call.dh;
   const lba = disk.chsToLba(cylinder, head, sector);
-  const requested = count;
-  call.al = 0;
+  // Invalid parameters leave AL as it was; a failed transfer reports AL = 0 (SeaBIOS basic_access).
   if (count === 0 || count > 128 || lba < 0) return DiskStatus.badCommand;
   const linear = call.esAddr(call.bx);
+  let status: number = DiskStatus.ok;
   if (disk.kind === 'floppy' && ah !== 0x04) {
     // The 8237 DMA channel cannot cross a 64-KiB physical page.
     const phys = env.mem.phys(linear);
-    if (phys >>> 16 !== (phys + requested * SECTOR_SIZE - 1) >>> 16) return DiskStatus.dmaBoundary;
+    if (phys >>> 16 !== (phys + count * SECTOR_SIZE - 1) >>> 16) status = DiskStatus.dmaBoundary;
   }
-  const status = transfer(env, disk, ah, lba, requested, linear);
-  if (status === DiskStatus.ok) call.al = requested;
+  if (status === DiskStatus.ok) status = transfer(env, disk, ah, lba, count, linear);
+  call.al = status === DiskStatus.ok ? count : 0;
   return status;
 }
 
@@ -170,13 +181,19 @@ function extendedTransfer(call: BiosCall, env: BiosEnv, disk: DiskImage, ah: num
   return status;
 }
 
-/** AH=48h: the drive parameter table at DS:SI (26 bytes: EDD 1.1 layout). */
+/**
+ * AH=48h: the drive parameter table at DS:SI — 26 bytes (EDD 1.1), or 30 when the caller's
+ * buffer has room, the last 4 being the device parameter table extension pointer, FFFF:FFFF
+ * ("not available": this disk has no ATA controller behind it).
+ */
 function extendedParameters(call: BiosCall, env: BiosEnv, disk: DiskImage): number {
   const m = env.mem;
   const buf = call.dsAddr(call.si);
-  if (m.read16(buf) < 0x1a) return DiskStatus.badCommand;
+  const room = m.read16(buf);
+  if (room < 0x1a) return DiskStatus.badCommand;
   const g = disk.geometry;
-  m.write16(buf, 0x1a);
+  m.write16(buf, room >= 0x1e ? 0x1e : 0x1a);
+  if (room >= 0x1e) m.write32(buf + 26, 0xffffffff);
   m.write16(buf + 2, 0x0002); // information flags: bit 1, the CHS information is valid
   m.write32(buf + 4, g.cylinders);
   m.write32(buf + 8, g.heads);

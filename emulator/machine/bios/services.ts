@@ -14,8 +14,9 @@
  * INT 1Ah: AH=00h read the tick count (CX:DX) and the midnight flag (AL, then cleared),
  *   01h set it; 02h/03h read/set the RTC time (CH hours, CL minutes, DH seconds, DL
  *   daylight-saving bit), 04h/05h read/set the date (CH century, CL year, DH month, DL
- *   day), BCD as the MC146818A holds them, through ports 70h/71h; CF = 1 when no RTC
- *   answers (its registers read FFh) and for other functions.
+ *   day), BCD as the MC146818A holds them, through ports 70h/71h, with AH = 0 and AL = CH
+ *   (02h/04h) or the value written to register B (03h/05h) as SeaBIOS returns them; CF = 1
+ *   when no RTC answers (its registers read FFh) and for other functions.
  *
  * @see IBM PC AT Technical Reference, BIOS listing (TIMER_INT, EQUIPMENT, MEMORY_SIZE_DET,
  *      KEYBOARD_IO, TIME_OF_DAY); Ralf Brown's Interrupt List INT 08, 11, 12, 16, 1A.
@@ -106,6 +107,8 @@ const RTC_REG_B = 0x0b;
 /** The IBM AT's century byte in CMOS RAM. */
 const CMOS_CENTURY = 0x32;
 const REG_B_SET = 0x80;
+const REG_B_PIE = 0x40;
+const REG_B_AIE = 0x20;
 const REG_B_24H = 0x02;
 const REG_B_DSE = 0x01;
 
@@ -167,16 +170,20 @@ function rtcService(call: BiosCall, env: BiosEnv): void {
       call.dh = cmosRead(env, RTC_SECONDS);
       call.dl = cmosRead(env, RTC_REG_B) & REG_B_DSE;
       call.ah = 0;
+      call.al = call.ch;
       return;
     case 0x03: {
-      // Hold the update cycle (SET) while the registers change, as the MC146818A datasheet advises.
+      // Hold the update cycle (SET) while the registers change, as the MC146818A datasheet
+      // advises; then register B = PIE, AIE kept, 24-hour BCD, DSE from DL (SeaBIOS).
       const b = cmosRead(env, RTC_REG_B);
       cmosWrite(env, RTC_REG_B, b | REG_B_SET);
       cmosWrite(env, RTC_HOURS, call.ch);
       cmosWrite(env, RTC_MINUTES, call.cl);
       cmosWrite(env, RTC_SECONDS, call.dh);
-      cmosWrite(env, RTC_REG_B, (b & ~(REG_B_SET | REG_B_DSE)) | REG_B_24H | (call.dl & REG_B_DSE));
+      const newB = (b & (REG_B_PIE | REG_B_AIE)) | REG_B_24H | (call.dl & REG_B_DSE);
+      cmosWrite(env, RTC_REG_B, newB);
       call.ah = 0;
+      call.al = newB;
       return;
     }
     case 0x04:
@@ -185,6 +192,7 @@ function rtcService(call: BiosCall, env: BiosEnv): void {
       call.dh = cmosRead(env, RTC_MONTH);
       call.dl = cmosRead(env, RTC_DAY);
       call.ah = 0;
+      call.al = call.ch;
       return;
     case 0x05: {
       const b = cmosRead(env, RTC_REG_B);
@@ -195,6 +203,7 @@ function rtcService(call: BiosCall, env: BiosEnv): void {
       cmosWrite(env, RTC_DAY, call.dl);
       cmosWrite(env, RTC_REG_B, b & ~REG_B_SET);
       call.ah = 0;
+      call.al = b & ~REG_B_SET;
       return;
     }
   }

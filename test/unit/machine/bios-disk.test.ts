@@ -51,14 +51,13 @@ describe('INT 13h on a floppy (drive 00h)', () => {
     expect(m.read8(BDA.floppyLastStatus)).toBe(0);
   });
 
-  it('AH02h_withSector0_failsWithStatus01h_andAH01hReportsIt', () => {
+  it('AH02h_withSector0_failsWithStatus01h_leavingAl_andAH01hReportsIt', () => {
     const t = withImage(
       `mov ax, 0x0201\nmov cx, 0x0000\nxor dx, dx\nmov bx, 0x8000\nint 0x13\n${SAVE}\nmov ah, 0x01\nint 0x13\npushf\nmov [0x604], ax\npop word [0x606]`,
       numberedFloppy,
       'floppy',
     );
-    expect(word(t, 0x600) >> 8).toBe(0x01);
-    expect(word(t, 0x600) & 0xff).toBe(0);
+    expect(word(t, 0x600)).toBe(0x0101); // AL: the count asked for, untouched (as SeaBIOS)
     expect(cf(t)).toBe(true);
     expect(word(t, 0x604) >> 8).toBe(0x01);
     expect(word(t, 0x606) & EFLAGS_CF).not.toBe(0);
@@ -127,12 +126,24 @@ describe('INT 13h on a hard disk (drive 80h)', () => {
     expect(word(t, 0x600) & 0xff).toBe(0x80);
   });
 
-  it('AH41h_installationCheck_BxAA55h_version30h_subset1', () => {
+  it('AH41h_installationCheck_BxAA55h_version30h_subsets1to3', () => {
     const t = withImage(`mov ah, 0x41\nmov bx, 0x55aa\nmov dl, 0x80\nint 0x13\n${SAVE}\nmov [0x604], bx\nmov [0x606], cx`, numberedDisk, 'hdd');
     expect(word(t, 0x600) >> 8).toBe(0x30);
     expect(cf(t)).toBe(false);
     expect(word(t, 0x604)).toBe(0xaa55);
-    expect(word(t, 0x606)).toBe(0x0001);
+    expect(word(t, 0x606)).toBe(0x0007);
+  });
+
+  it('AH45hAnd49hSucceed_AH46hSaysNotRemovable', () => {
+    const t = withImage(
+      `mov ax, 0x4500\nmov dl, 0x80\nint 0x13\n${SAVE}\nmov ah, 0x49\nmov dl, 0x80\nint 0x13\nmov [0x604], ax\nmov ah, 0x46\nmov dl, 0x80\nint 0x13\nmov [0x606], ax`,
+      numberedDisk,
+      'hdd',
+    );
+    expect(word(t, 0x600) >> 8).toBe(0);
+    expect(cf(t)).toBe(false);
+    expect(word(t, 0x604) >> 8).toBe(0);
+    expect(word(t, 0x606) >> 8).toBe(0xb2);
   });
 
   it('AH42h_readsByLbaThroughTheDiskAddressPacket', () => {
@@ -164,7 +175,8 @@ mov si, 0x700\nmov ah, 0x42\nmov dl, 0x80\nint 0x13\n${SAVE}`,
     const t = withImage(`mov word [0x700], 0x1e\nmov si, 0x700\nmov ah, 0x48\nmov dl, 0x80\nint 0x13\n${SAVE}`, numberedDisk, 'hdd');
     expect(cf(t)).toBe(false);
     const m = t.machine.memory;
-    expect(m.read16(0x700)).toBe(0x1a);
+    expect(m.read16(0x700)).toBe(0x1e);
+    expect(m.read32(0x71a) >>> 0).toBe(0xffffffff); // no device parameter table extension
     expect(m.read32(0x704)).toBe(2); // cylinders: 2048 sectors / (16 × 63)
     expect(m.read32(0x708)).toBe(16);
     expect(m.read32(0x70c)).toBe(63);
