@@ -14,7 +14,10 @@
  *
  * `run(n)` runs the CPU in slices that end at the next device event, fires the events that
  * are due, and fast-forwards virtual time over HLT to the next event, until one of the stop
- * conditions of `MachineStop` occurs.
+ * conditions of `MachineStop` occurs. When the guest makes a device schedule an event
+ * inside the running slice (reprogramming the PIT, writing a UART byte), the slice ends
+ * after that instruction, so every event fires at the first instruction boundary at or
+ * after its time.
  *
  * Booting (issue 4): with the built-in BIOS, `reset()` performs the POST in TypeScript and
  * then the boot step: the disk's boot sector (`disk` option), or the kernel given to
@@ -140,6 +143,8 @@ export class Machine {
   private readonly video: ((byte: number) => void) | undefined;
   private bootSource: BootSource;
   private resetPending = false;
+  /** A device scheduled an event inside the running slice: end the slice, run on. */
+  private sliceCut = false;
   private userStop: string | null = null;
 
   /**
@@ -158,6 +163,10 @@ export class Machine {
     this.disk = options.disk ? new DiskImage(options.disk.image, options.disk.kind) : null;
     this.video = options.video;
     this.stats = new MachineStats(this.cpu, this.clock, this.io, this.memory);
+    this.clock.onEarlierEvent = () => {
+      this.sliceCut = true;
+      this.cpu.requestStop('a device event falls due inside the running slice');
+    };
 
     // Interrupt controller → INTR. A rising output must be seen before the next instruction.
     this.cpu.intr = this.pic;
@@ -344,7 +353,11 @@ export class Machine {
       if (cpu.icount >= endIcount) return { kind: 'limit' };
       const untilEvent = clock.instructionsUntilNextEvent();
       const budget = Math.min(endIcount - cpu.icount, untilEvent);
+      // An event a device schedules before the slice's end cuts the slice short (sliceCut).
+      clock.horizon = clock.timeAt(cpu.icount + budget);
+      this.sliceCut = false;
       const stop: StopReason = runCpu(cpu, budget);
+      clock.horizon = null;
       switch (stop.kind) {
         case 'limit':
           continue;
@@ -378,6 +391,10 @@ export class Machine {
           }
           if (this.resetPending) continue;
           if (this.userStop !== null) return this.takeUserStop();
+          if (this.sliceCut) {
+            this.sliceCut = false;
+            continue;
+          }
           return stop;
         }
       }

@@ -42,6 +42,13 @@ export class Scheduler implements Clock {
   private seq = 0;
   /** Callbacks run so far (statistics). */
   eventsRun = 0;
+  /**
+   * The virtual time the CPU is being run up to (the end of the machine's current slice), or
+   * null between slices. Scheduling an event before it calls `onEarlierEvent`, so that the
+   * machine ends the slice at the next instruction boundary and the event fires on time.
+   */
+  horizon: VirtualNs | null = null;
+  onEarlierEvent: (() => void) | null = null;
 
   /**
    * @param cpu the processor whose retired-instruction count drives time
@@ -65,7 +72,7 @@ export class Scheduler implements Clock {
   }
 
   /** Virtual time when the CPU's icount reaches `icount` (no halting in between). */
-  private timeAt(icount: number): VirtualNs {
+  timeAt(icount: number): VirtualNs {
     return this.skippedNs + (icount - this.icountAtStart) * this.nsPerInstruction;
   }
 
@@ -77,6 +84,10 @@ export class Scheduler implements Clock {
     const handle = this.nextHandle++;
     this.live.add(handle);
     this.push({ at, seq: this.seq++, handle, callback });
+    if (this.horizon !== null && at < this.horizon) {
+      this.horizon = at;
+      this.onEarlierEvent?.();
+    }
     return handle;
   }
 
