@@ -4,7 +4,8 @@
  *   RAM (PhysicalMemory, `memoryMiB`)      port I/O (IoBus)          MMIO (PhysicalMemory.mapMmio)
  *   8259A PIC pair → CPU INTR              8254 PIT (IRQ 0)          16550A UART COM1 3F8h (IRQ 4)
  *   MC146818A CMOS/RTC 70h (IRQ 8)         8042 KBC 60h/64h          fast A20 gate 92h
- *   POST port 80h                          port E9h debug console    isa-debug-exit F4h
+ *   system control port B 61h (PIT gate 2) POST port 80h              port E9h debug console
+ *   isa-debug-exit F4h
  *   firmware ROM at F0000h and FFFF0000h: the built-in BIOS (bios/) or a `bios` image
  *
  * Time is virtual (scheduler.ts): derived from the retired-instruction count at
@@ -40,6 +41,7 @@ import { Pic8259Pair } from '../devices/pic-8259a';
 import { Pit8254 } from '../devices/pit-8254';
 import { Kbc8042 } from '../devices/kbc-8042';
 import { PostPort } from '../devices/post-port';
+import { SystemControlPortB } from '../devices/system-control-port-b';
 import { COM1_BASE, Uart16550A } from '../devices/uart-16550a';
 import { loadElf32, loadFlatBinary, loadMultiboot, type FlatLoadOptions, type LoadResult, type MultibootOptions } from '../loader/index';
 import type { LoadTarget } from '../loader/types';
@@ -118,6 +120,7 @@ export class Machine {
   readonly clock: Scheduler;
   readonly pic = new Pic8259Pair();
   readonly pit: Pit8254;
+  readonly portB: SystemControlPortB;
   readonly uart: Uart16550A;
   readonly cmos: CmosRtc;
   readonly kbc: Kbc8042;
@@ -175,6 +178,7 @@ export class Machine {
     });
     this.pic.attach(this.io);
     this.pit = new Pit8254(this.clock, this.pic).attach(this.io);
+    this.portB = new SystemControlPortB(this.pit, this.clock).attach(this.io);
     this.uart = new Uart16550A(this.pic, this.clock, options.serial ?? null).attach(this.io, COM1_BASE);
     this.cmos = new CmosRtc(this.pic, this.clock, {
       memoryBytes: this.memory.size,
@@ -242,6 +246,7 @@ export class Machine {
     this.cpu.reset();
     this.pic.reset();
     this.pit.reset();
+    this.portB.reset();
     this.uart.reset();
     this.cmos.reset();
     this.kbc.reset();

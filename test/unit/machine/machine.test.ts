@@ -194,6 +194,35 @@ count: dw 0
     for (let k = 2; k < a.length; k++) expect(Math.abs(a[k] - a[k - 1] - 83809.5)).toBeLessThanOrEqual(1);
   });
 
+  it('timesADelayWithPitCounter2ThroughPort61h', () => {
+    // Gate counter 2 on, mode 0 with 11932 clocks (10 ms), poll OUT 2 in bit 5 of port 61h.
+    const t = bootSectorMachine(`
+  cli
+  in al, 0x61
+  and al, 0xfc
+  or al, 1
+  out 0x61, al
+  mov al, 0xb0
+  out 0x43, al
+  mov ax, 11932
+  out 0x42, al
+  mov al, ah
+  out 0x42, al
+wait:
+  in al, 0x61
+  test al, 0x20
+  jz wait
+  mov al, 0
+  out 0xf4, al
+`);
+    const m = t.machine;
+    const start = m.clock.now();
+    expect(m.run(10_000_000)).toEqual({ kind: 'exit', status: 1 });
+    const elapsed = m.clock.now() - start;
+    expect(elapsed).toBeGreaterThanOrEqual((11932 / 1193182) * 1e9);
+    expect(elapsed).toBeLessThan((11932 / 1193182) * 1e9 + 5_000);
+  });
+
   it('stopsAtABreakpointBeforeTheInstructionRuns', () => {
     const t = bootSectorMachine('nop\nnop\nmov al, 1\nout 0xf4, al');
     t.machine.setBreakpoints([0x7c02]);
