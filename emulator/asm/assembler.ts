@@ -245,8 +245,11 @@ class PassRunner {
   private define(name: string, col: number, kind: 'label' | 'equ', value: Value): void {
     const full = this.qualify(name);
     if (kind === 'label' && !name.startsWith('.') && !name.startsWith('..@')) this.ps.localBase = name;
-    if (this.ps.labels.has(full)) {
-      this.error(col, `label \`${full}' inconsistently redefined`);
+    const old = this.ps.labels.get(full);
+    if (old) {
+      // NASM (labels.c define_label) accepts a second definition with the same section and
+      // value, whatever its kind, and keeps the first; only a different value is an error.
+      if (old.section !== value.seg || old.value !== value.n) this.error(col, `label \`${full}' inconsistently redefined`);
       return;
     }
     const section = value.seg;

@@ -148,6 +148,23 @@ times 200 nop
 target:`,
   errorRedefined: `a: nop
 a: nop`,
+  // NASM accepts a symbol defined again with the same value (section and offset).
+  redefinedSameValue: `C equ 0x3F8
+C equ 0x3F8
+x: db 0
+R equ x
+R equ x
+here:
+here:
+here equ $
+  dw C, here
+  dd R`,
+  errorEquRedefinedDifferent: `C equ 0x3F8
+C equ 0x3F8
+C equ 0x3F9`,
+  errorLabelEquRedefined: `db 1
+a equ 1
+a:`,
   errorDivZero: `db 1/0`,
   errorTimesNegative: `times -1 db 0`,
   errorGarbage: `mov ax, )`,
