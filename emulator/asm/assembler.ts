@@ -60,7 +60,12 @@ interface PassState {
   final: boolean;
   bits: 16 | 32;
   cur: number;
+  /**
+   * Location counter of `absolute`/`struc` space, or null in a section: an offset in section
+   * `absoluteSeg` when the block started at a section-relative address, else the address itself.
+   */
   absolute: bigint | null;
+  absoluteSeg: number | null;
   localBase: string;
   org: bigint;
   orgSet: boolean;
@@ -120,7 +125,7 @@ export function assembleLines(
       if (final) s.data = new ByteBuffer();
     }
     const ps: PassState = {
-      final, bits: initialBits, cur: 0, absolute: null, localBase: '', org: 0n, orgSet: false,
+      final, bits: initialBits, cur: 0, absolute: null, absoluteSeg: null, localBase: '', org: 0n, orgSet: false,
       labels: new Map(), struc: null, istruc: null, total: 0, fatal: false,
     };
     emissions = [];
@@ -188,14 +193,24 @@ class PassRunner {
 
   /** `$`: the address where the current line began (NASM keeps it fixed across TIMES repetitions). */
   private here(): Value {
-    if (this.ps.absolute !== null) return { n: this.lineStart !== null ? BigInt(this.lineStart) : this.ps.absolute, seg: null, unknown: false };
+    if (this.ps.absolute !== null) return this.inAbsolute(this.lineStart !== null ? BigInt(this.lineStart) : this.ps.absolute);
     return { n: this.section.vstart + BigInt(this.lineStart ?? this.section.size), seg: this.ps.cur, unknown: false };
   }
 
   /** Address of the next byte to be emitted (where an instruction actually sits). */
   private position(): Value {
-    if (this.ps.absolute !== null) return { n: this.ps.absolute, seg: null, unknown: false };
+    if (this.ps.absolute !== null) return this.inAbsolute(this.ps.absolute);
     return { n: this.section.vstart + BigInt(this.section.size), seg: this.ps.cur, unknown: false };
+  }
+
+  /**
+   * A location in absolute space: section-relative when the `absolute` address was (NASM keeps
+   * `absolute.segment`, and labels there take it), else a plain number.
+   */
+  private inAbsolute(offset: bigint): Value {
+    const seg = this.ps.absoluteSeg;
+    if (seg === null) return { n: offset, seg: null, unknown: false };
+    return { n: this.sections[seg]!.vstart + offset, seg, unknown: false };
   }
 
   private qualify(name: string): string {
@@ -219,8 +234,9 @@ class PassRunner {
   }
 
   private base(): Value {
-    if (this.ps.absolute !== null) return { n: 0n, seg: null, unknown: false };
-    return { n: this.section.vstart, seg: this.ps.cur, unknown: false };
+    const seg = this.ps.absolute !== null ? this.ps.absoluteSeg : this.ps.cur;
+    if (seg === null) return { n: 0n, seg: null, unknown: false };
+    return { n: this.sections[seg]!.vstart, seg, unknown: false };
   }
 
   private eval(e: Expr, allowRegs = false): EvalResult {
@@ -253,7 +269,7 @@ class PassRunner {
       return;
     }
     const section = value.seg;
-    const offset = kind === 'label' && section !== null ? this.section.size : 0;
+    const offset = kind === 'label' && section !== null ? Number(value.n - this.sections[section]!.vstart) : 0;
     this.ps.labels.set(full, { name: full, value: value.n, section, kind, origin: this.origin, offset });
   }
 
@@ -473,7 +489,12 @@ class PassRunner {
         const e = expr();
         const r = e && this.eval(e);
         if (r && !r.ok) return this.error(r.col, r.message);
-        this.ps.absolute = r && r.ok ? r.value.n : 0n;
+        // NASM (directiv.c D_ABSOLUTE) keeps the segment of a relocatable address: labels in
+        // `absolute some_label` space are offsets in that label's section, so `y - $$` is simple.
+        const v = r && r.ok ? r.value : null;
+        const seg = v && v.seg !== null && this.sections[v.seg] ? v.seg : null;
+        this.ps.absoluteSeg = seg;
+        this.ps.absolute = v === null ? 0n : seg === null ? v.n : v.n - this.sections[seg]!.vstart;
         return;
       }
       case 'align':
@@ -508,6 +529,7 @@ class PassRunner {
         if (!name) return this.error(b.col, 'struc: name expected');
         this.ps.struc = { name, saved: this.ps.cur, savedBase: this.ps.localBase };
         this.ps.absolute = 0n;
+        this.ps.absoluteSeg = null;
         this.define(name, args[0]!.col, 'label', { n: 0n, seg: null, unknown: false });
         return;
       }

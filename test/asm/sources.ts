@@ -94,6 +94,33 @@ p: db 3
 section .text
   dw p
   dw $`,
+  // An absolute block that starts at a section-relative address: its labels stay in that section.
+  absoluteRelocatable: `org 0x1000
+x: dd y - $$, w2 - $$
+  dw q, h, b
+e:
+absolute e
+y: resb 4
+q: resb 2
+h equ $
+b equ $$
+alignb 8
+w2:
+section .data
+  dd w, w3
+section .text
+  db 1
+z:
+section .data
+absolute z
+w: resb 2
+alignb 4
+w3:`,
+  absoluteScalar: `absolute 5
+v: resb 1
+v2:
+section .text
+  dw v, v2`,
   times: `times 3 db 1, 2
 times 2 nop
 times 4 dw $
