@@ -344,13 +344,19 @@ export class Machine {
   /**
    * Run the guest for at most `maxInstructions` instructions, or — while the CPU is halted —
    * the virtual time that many instructions take, firing device events on time.
+   * @param maxInstructions a finite whole number ≥ 0 (a halted guest with a timer running
+   *   would otherwise keep the host busy for ever)
    * @returns why it stopped; `cpu.icount` and `clock.now()` tell how far it got
+   * @throws RangeError when `maxInstructions` is negative, fractional, infinite or NaN
    */
   run(maxInstructions: number): MachineStop {
+    if (!Number.isSafeInteger(maxInstructions) || maxInstructions < 0) {
+      throw new RangeError(`the instruction budget must be a whole number >= 0, not ${maxInstructions}`);
+    }
     const cpu = this.cpu;
     const clock = this.clock;
-    const endIcount = cpu.icount + Math.max(0, maxInstructions);
-    const endNs: VirtualNs = clock.now() + Math.max(0, maxInstructions) * clock.nsPerInstruction;
+    const endIcount = cpu.icount + maxInstructions;
+    const endNs: VirtualNs = clock.now() + maxInstructions * clock.nsPerInstruction;
     for (;;) {
       if (this.resetPending) this.reset();
       clock.runDue();

@@ -91,6 +91,12 @@ ${PRINT_E9}
     expect(m.clock.now()).toBe((start + 2000) * 10);
   });
 
+  it('rejectsABudgetThatIsNotAFiniteWholeNumber', () => {
+    const t = bootSectorMachine('jmp $');
+    for (const bad of [-1, 1.5, Infinity, NaN]) expect(() => t.machine.run(bad)).toThrow(RangeError);
+    expect(t.machine.run(0)).toEqual({ kind: 'limit' });
+  });
+
   it('reportsHltWithInterruptsDisabledAsHaltedForever', () => {
     const t = bootSectorMachine('cli\nhlt\njmp $');
     const stop = t.machine.run(1000);
