@@ -3,7 +3,7 @@
 ; through QEMU's isa-debug-exit (port 0xF4) with status (0 << 1) | 1 = 1.
 ;
 ; Entry state: flat 32-bit protected mode (CS = 0x08, DS = ES = SS = 0x10, base 0,
-; limit 4 GiB), paging off, ESP set by the host. Loaded as a flat binary at 0x10000.
+; limit 4 GiB), paging off. Loaded as a flat binary at 0x10000; it sets up its own stack.
 ; Expected output: "primes below 1000000: 78498, largest: 999983"
 
 bits 32
@@ -13,6 +13,7 @@ LIMIT   equ 1000000
 SIEVE   equ 0x100000            ; one byte per number: 0 = prime so far, 1 = composite
 
 start:
+        mov     esp, 0x90000    ; a stack below the 640-KiB line
         mov     edi, SIEVE      ; clear the sieve
         mov     ecx, LIMIT
         xor     eax, eax
