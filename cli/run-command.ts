@@ -172,7 +172,7 @@ export function addRunCommand(program: Command, setExit: (status: number) => voi
     .addOption(new Option('--boot <KIND>', 'boot FILE as a disk image through the BIOS (floppy: drive 00h, padded to 1.44 MB; hdd: drive 80h)').choices(['floppy', 'hdd']))
     .option('--memory <MIB>', 'RAM size in MiB (1-2048)', wholeNumber('--memory', 1, 2048), 32)
     .option('--bios <FILE>', 'run this firmware ROM (binary or .asm, a multiple of 64 KiB) from the reset vector instead of the built-in BIOS')
-    .option('--max-instructions <N>', 'stop after N instructions, exit status 6 (default: no limit)', wholeNumber('--max-instructions', 1, Number.MAX_SAFE_INTEGER))
+    .option('--max-instructions <N>', 'stop after N instructions or the virtual time N instructions take (a guest idling in HLT), exit status 6 (default: no limit)', wholeNumber('--max-instructions', 1, Number.MAX_SAFE_INTEGER))
     .option('--serial <DEST>', 'COM1 output: stdio, stderr, none or a file name', 'stdio')
     .option('--debugcon <DEST>', 'port E9h debug-console output: stdio, stderr, none or a file name', 'stderr')
     .option('--video <DEST>', 'BIOS screen output (INT 10h teletype, boot messages): stdio, stderr, none or a file name', 'stderr')

@@ -23,7 +23,12 @@ export type RunOutcome =
   | { kind: 'unexpected'; stop: MachineStop };
 
 export interface RunLoopOptions {
-  /** Stop with `limit` once this many instructions have retired in this run (Infinity: no limit). */
+  /**
+   * Stop with `limit` once this many instructions have retired in this run, or once the
+   * virtual time that many instructions take has passed (Infinity: no limit). The second
+   * bound ends a guest that idles in HLT with a timer running, which retires almost
+   * nothing while virtual time advances — as `Machine.run` bounds its own slices.
+   */
   maxInstructions: number;
   /** Execute at most one instruction (the tracer); when absent the machine runs in slices. */
   step?: () => MachineStop;
@@ -53,13 +58,18 @@ function outcomeOf(stop: MachineStop): RunOutcome | null {
 /** Run until something ends the run. */
 export async function runMachine(machine: Machine, options: RunLoopOptions): Promise<RunOutcome> {
   const cpu = machine.cpu;
+  const clock = machine.clock;
   const start = cpu.icount;
+  const startNs = clock.now();
+  const budgetNs = options.maxInstructions * clock.nsPerInstruction;
   const step = options.step;
   let lastYield = performance.now();
   for (let n = 0; ; n++) {
     const done = cpu.icount - start;
-    if (done >= options.maxInstructions) return { kind: 'limit' };
-    const stop = step ? step() : machine.run(Math.min(SLICE_INSTRUCTIONS, options.maxInstructions - done));
+    const leftNs = budgetNs - (clock.now() - startNs);
+    if (done >= options.maxInstructions || leftNs <= 0) return { kind: 'limit' };
+    const slice = Math.min(SLICE_INSTRUCTIONS, options.maxInstructions - done, Math.ceil(leftNs / clock.nsPerInstruction));
+    const stop = step ? step() : machine.run(slice);
     const outcome = outcomeOf(stop);
     if (outcome) return outcome;
     options.onSlice();

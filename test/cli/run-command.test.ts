@@ -58,6 +58,8 @@ msg: db "hi", 10, 0
   'triple.asm': 'bits 16\norg 0x7c00\n  lidt [idtr]\n  ud2\nidtr: dw 0\n  dd 0\n',
   /** CLI; HLT: nothing can wake the processor. */
   'halt.asm': 'bits 16\norg 0x7c00\n  cli\n  hlt\n',
+  /** Idles in HLT with the BIOS timer running: retires a few instructions per tick. */
+  'idle.asm': 'bits 16\norg 0x7c00\n  sti\nidle: hlt\n  jmp idle\n',
   /** Two reads and a write of COM2's port (nobody answers there), then exit 0 (status 1). */
   'unassigned.asm': 'bits 16\norg 0x7c00\n  mov dx, 0x2f8\n  in al, dx\n  in al, dx\n  out dx, al\n  int 0x11\n  mov al, 0\n  out 0xf4, al\n',
   /** Port E9h debug console, then exit 1 (status 3). */
@@ -112,6 +114,13 @@ describe('vanderpool run: how a run ends', () => {
     const r = runCli(cli, ['run', 'spin.asm', '--max-instructions', '250000'], dir);
     expect(r.status).toBe(6);
     expect(r.stderr).toBe('vanderpool: stopped: --max-instructions 250,000 reached before the guest exited (after 250,000 instructions, CS:EIP = 0000:7C00)\n');
+  });
+
+  it('--max-instructions also ends a guest idling in HLT: it bounds the virtual time too, and exits 6', () => {
+    const dir = work(GUESTS);
+    const r = runCli(cli, ['run', 'idle.asm', '--max-instructions', '2000000'], dir);
+    expect(r.status).toBe(6);
+    expect(r.stderr).toMatch(/^vanderpool: stopped: --max-instructions 2,000,000 reached before the guest exited/);
   });
 
   it('a triple fault exits 4 and names it with the fault chain and where the processor stopped', () => {
