@@ -9,7 +9,7 @@
 import { assembleLines } from './assembler';
 import { DiagnosticSink, type Diagnostic } from './diagnostics';
 import { buildListing } from './listing';
-import { preprocess } from './preprocessor';
+import { PassPreprocessor } from './pp-passes';
 import { flatten } from './sections';
 import { buildSourceMap, buildSymbolTable, type SourceMap, type SymbolInfo } from './outputs';
 import { dirname, joinPath } from './paths';
@@ -71,14 +71,20 @@ export function assemble(source: string, options: AssembleOptions): AssemblyResu
       }
       return undefined;
     };
-    const pre = preprocess(source, options.fileName, {
+    const lines = new PassPreprocessor(source, options.fileName, {
       defines: options.defines ?? {},
       readInclude: (name, from) => {
         const r = resolve(name, from);
         return r ? { path: r.path, text: new TextDecoder().decode(r.bytes) } : undefined;
       },
-    }, sink);
-    const program = assembleLines(pre.lines, sink, { readBinary: (name, from) => resolve(name, from)?.bytes });
+    });
+    const asmSink = new DiagnosticSink();
+    const program = assembleLines(lines, asmSink, { readBinary: (name, from) => resolve(name, from)?.bytes });
+    const pre = lines.result();
+    // The preprocessor's diagnostics (of its last run) come first, as when it ran before the assembler.
+    const ppSink = lines.diagnostics();
+    sink.errors.push(...ppSink.errors, ...asmSink.errors);
+    sink.warnings.push(...ppSink.warnings, ...asmSink.warnings);
     const ok = sink.errors.length === 0;
     const bytes = ok ? flatten(program.sections, program.org) : new Uint8Array(0);
     return {

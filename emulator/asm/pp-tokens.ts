@@ -1,8 +1,9 @@
 /**
  * Token-level helpers for the preprocessor (NASM manual chapter 4): a tokenizer that keeps
- * every character (so expanded text can be rebuilt exactly) and argument splitting for
- * macro calls.
+ * every character (so expanded text can be rebuilt exactly), argument splitting for
+ * macro calls, and splitting source text into lines.
  */
+import type { LineOrigin } from './diagnostics';
 
 export type PPKind = 'id' | 'num' | 'str' | 'ws' | 'comment' | 'pct' | 'other';
 
@@ -112,4 +113,28 @@ export function stripComment(line: string): string {
     s += t.text;
   }
   return s.trimEnd();
+}
+
+/** Splits source text into lines, joining `\` continuations (NASM §3.1). */
+export function splitSource(text: string, file: string): { text: string; origin: LineOrigin }[] {
+  const lines = text.split(/\r?\n/);
+  const out: { text: string; origin: LineOrigin }[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    let t = lines[i]!;
+    const start = i;
+    while (t.endsWith('\\') && i + 1 < lines.length) t = t.slice(0, -1) + lines[++i]!;
+    out.push({ text: t, origin: { file, line: start + 1 } });
+  }
+  if (out.length > 0 && out[out.length - 1]!.text === '' && text.endsWith('\n')) out.pop();
+  return out;
+}
+
+/** A macro or %rep body line as NASM's listing shows it: whitespace runs collapsed, comment dropped. */
+export function collapse(text: string): string {
+  let out = '';
+  for (const t of ppTokenize(text)) {
+    if (t.kind === 'comment') break;
+    out += t.kind === 'ws' ? ' ' : t.text;
+  }
+  return out.trimEnd();
 }

@@ -10,21 +10,25 @@
  *
  * Output is a list of logical lines, each with its origin: for lines from a macro body
  * the definition's file and line, plus the chain of invocation sites (`expansion`).
+ * Lines are produced one at a time (`next()`), so that the assembler can assemble each
+ * before the next is read: directive expressions see the labels of the lines above them,
+ * as in NASM, which interleaves the two (see pp-expr.ts and pp-passes.ts).
  * Never throws; runaway recursion (`%include` loops, self-invoking macros, huge `%rep`)
  * is cut off with an error.
  */
 import type { DiagnosticSink, LineOrigin, SourcePosition } from './diagnostics';
-import { evaluate } from './eval';
-import { ExprParser } from './expr';
-import { tokenize } from './lexer';
+import { testCondition } from './pp-conditions';
+import { evaluatePp, type AssemblerSymbols } from './pp-expr';
 import { bindArgs, expandSingleLine, MacroTable, parseMacroHeader, substituteBody, type MacroCall, type MultiLineMacro } from './pp-macros';
-import { ppTokenize, splitArgs, stripComment } from './pp-tokens';
+import { collapse, ppTokenize, splitArgs, splitSource, stripComment } from './pp-tokens';
 import { stringFunction } from './pp-strings';
 
 export interface PreprocessOptions {
   defines: Record<string, string>;
   /** Resolves and reads an included file (`%include`), relative to the including file. */
   readInclude(name: string, fromFile: string): { path: string; text: string } | undefined;
+  /** The assembler's symbols, for directive expressions (`%if`, `%assign`, `%rep` …). */
+  symbols: AssemblerSymbols;
 }
 
 export interface PreprocessedLine {
@@ -75,26 +79,21 @@ const MAX_MACRO_DEPTH = 256;
 /** Bound on lines processed (including %rep and macro expansion), so runaway sources end with an error. */
 const MAX_PROCESSED_LINES = 100_000;
 
-/** Splits source text into lines, joining `\` continuations (NASM §3.1). */
-export function splitSource(text: string, file: string): RawLine[] {
-  const lines = text.split(/\r?\n/);
-  const out: RawLine[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    let t = lines[i]!;
-    const start = i;
-    while (t.endsWith('\\') && i + 1 < lines.length) t = t.slice(0, -1) + lines[++i]!;
-    out.push({ text: t, origin: { file, line: start + 1 } });
-  }
-  if (out.length > 0 && out[out.length - 1]!.text === '' && text.endsWith('\n')) out.pop();
-  return out;
-}
-
-/** Runs the preprocessor over `source`; problems are reported to `sink`. */
-export function preprocess(source: string, fileName: string, opts: PreprocessOptions, sink: DiagnosticSink): PreprocessResult {
-  return new Preprocessor(opts, sink).run(source, fileName);
-}
-
-class Preprocessor {
+/**
+ * One run of the preprocessor over a source file (NASM runs it once per assembly pass).
+ * Pull lines with `next()` until it returns undefined; problems go to `sink`.
+ */
+export class Preprocessor {
+  /**
+   * True once a directive's expression consulted the assembler's symbols (or `$`, `$$`):
+   * only then can the output differ from one pass to the next.
+   */
+  readSymbols = false;
+  /**
+   * Errors other than `%error`, which NASM issues in the final pass only (ERR_PASS2): NASM
+   * stops after a pass in which the preprocessor reported one of these.
+   */
+  passErrors = 0;
   private readonly smacros = new MacroTable();
   private readonly mmacros = new Map<string, MultiLineMacro[]>();
   private readonly frames: Frame[] = [];
@@ -106,13 +105,25 @@ class Preprocessor {
   private bits = '16';
   private sect = '[section .text]';
   private processed = 0;
+  /** Lines of `out` already handed to the caller. */
+  private delivered = 0;
+  private finished = false;
+  /** Set while evaluating `%elif`: NASM drops errors raised in a branch that is not emitting. */
+  private quiet = false;
+  private readonly fileName: string;
+  private readonly lineCount: number;
   private origin: LineOrigin = { file: '', line: 0 };
   private collecting: { kind: 'macro' | 'rep'; depth: number; lines: RawLine[]; macro?: MultiLineMacro; count?: number; call: MacroCall | null; start: LineOrigin } | null = null;
 
   constructor(
+    source: string,
+    fileName: string,
     private readonly opts: PreprocessOptions,
     private readonly sink: DiagnosticSink,
   ) {
+    this.fileName = fileName;
+    this.lineCount = source.split(/\r?\n/).length;
+    this.frames.push({ kind: 'file', lines: splitSource(source, fileName), index: 0, repeats: 0, call: null, condDepth: 0 });
     this.smacros.define('__NASM_MAJOR__', { params: null, body: '2', caseless: false });
     this.smacros.define('__NASM_MINOR__', { params: null, body: '16', caseless: false });
     this.smacros.define('__?NASM_MAJOR?__', { params: null, body: '2', caseless: false });
@@ -122,6 +133,8 @@ class Preprocessor {
   }
 
   private error(message: string, column = 1): void {
+    if (this.quiet) return;
+    this.passErrors++;
     this.sink.error(this.origin, column, message);
   }
 
@@ -130,8 +143,22 @@ class Preprocessor {
     return !c || c.active;
   }
 
-  run(source: string, fileName: string): PreprocessResult {
-    this.frames.push({ kind: 'file', lines: splitSource(source, fileName), index: 0, repeats: 0, call: null, condDepth: 0 });
+  /** The next output line, or undefined at the end of the source (then `result()` is complete). */
+  next(): PreprocessedLine | undefined {
+    while (this.delivered >= this.out.length) {
+      if (this.finished) return undefined;
+      if (!this.step()) this.finish();
+    }
+    return this.out[this.delivered++];
+  }
+
+  /** Every line produced so far and the listing of the lines read. */
+  result(): PreprocessResult {
+    return { lines: this.out, listing: this.listing };
+  }
+
+  /** Reads one source line; false at the end of input (or when a limit stopped the run). */
+  private step(): boolean {
     while (this.frames.length > 0) {
       const f = this.frames[this.frames.length - 1]!;
       if (f.index >= f.lines.length) {
@@ -141,30 +168,37 @@ class Preprocessor {
           continue;
         }
         this.frames.pop();
-        if (f.kind === 'file' && this.collecting && this.frames.every((x) => x.kind !== 'file')) break;
+        if (f.kind === 'file' && this.collecting && this.frames.every((x) => x.kind !== 'file')) return false;
         continue;
       }
       const raw = f.lines[f.index++]!;
       this.origin = raw.origin;
       if (++this.processed > MAX_PROCESSED_LINES) {
         this.error(`preprocessor processed more than ${MAX_PROCESSED_LINES} lines; runaway %rep or macro recursion?`);
-        break;
+        return false;
       }
       // Macro and %rep bodies are stored tokenized by NASM, so its listing shows them with
       // whitespace runs collapsed and comments dropped; file lines appear verbatim.
       this.listing.push({ line: raw.origin.line, depth: this.frames.length - 1, text: f.kind === 'file' ? raw.text : collapse(raw.text) });
       this.line(raw, f);
+      return true;
     }
+    return false;
+  }
+
+  /** End-of-input checks: unterminated %macro/%rep/%if. */
+  private finish(): void {
+    this.finished = true;
+    this.frames.length = 0;
     if (this.collecting) {
       this.origin = this.collecting.start;
       this.error(this.collecting.kind === 'macro' ? "end of file while still defining a macro; expected `%endmacro'" : "end of file while still in `%rep'; expected `%endrep'");
     }
     if (this.conds.length > 0) {
       // NASM reports this on the line after the last one of the main file.
-      this.origin = { file: fileName, line: source.split(/\r?\n/).length };
+      this.origin = { file: this.fileName, line: this.lineCount };
       this.error("expected `%endif' before end of file");
     }
-    return { lines: this.out, listing: this.listing };
   }
 
   private line(raw: RawLine, frame: Frame): void {
@@ -251,33 +285,17 @@ class Preprocessor {
     c.lines.push(raw);
   }
 
+  /** Evaluates a directive's expression with the assembler's symbols (pp-expr.ts); null after an error. */
   private evalExpr(text: string, what: string): bigint | null {
     const expanded = expandSingleLine(text, this.smacros, (n) => this.dynamic(n));
-    const toks = tokenize(expanded.text);
-    if (toks.length === 0) {
-      this.error(`\`${what}' expects an expression`);
-      return null;
-    }
-    const p = new ExprParser(toks, 0, expanded.text.length + 1);
-    const e = p.parse();
-    if (p.error) {
-      this.error(p.error.message, p.error.col);
-      return null;
-    }
-    if (p.pos < toks.length) {
-      this.error(`trailing garbage after expression in \`${what}'`, toks[p.pos]!.col);
-      return null;
-    }
-    const r = evaluate(e, { lookup: () => null, here: () => ({ n: 0n, seg: null, unknown: true }), base: () => ({ n: 0n, seg: null, unknown: true }), final: true });
+    const r = evaluatePp(expanded.text, what, this.opts.symbols, () => {
+      this.readSymbols = true;
+    });
     if (!r.ok) {
-      this.error(r.message.includes('not defined') ? `non-constant value given to \`${what}'` : r.message, r.col);
+      this.error(r.message, r.col);
       return null;
     }
-    if (r.value.unknown || r.value.seg !== null) {
-      this.error(`non-constant value given to \`${what}'`);
-      return null;
-    }
-    return r.value.n;
+    return r.value;
   }
 
   /** Handles %if-family directives (also while inactive). Returns true if `name` was one. */
@@ -290,8 +308,10 @@ class Preprocessor {
       if (!isElif) {
         const parentActive = this.active;
         const value = parentActive ? this.test(m[3] ?? '', rest, name) : false;
-        const v = negate ? !value : value;
-        this.conds.push({ active: parentActive && v, taken: parentActive && v, parentActive, sawElse: false });
+        // A condition that could not be evaluated turns the whole construct off, `%else`
+        // included (NASM's COND_NEVER).
+        const v = value === null ? null : negate ? !value : value;
+        this.conds.push({ active: parentActive && v === true, taken: parentActive && v !== false, parentActive, sawElse: false });
         return true;
       }
       const c = this.conds[this.conds.length - 1];
@@ -302,10 +322,14 @@ class Preprocessor {
       if (c.sawElse) this.error(`\`${name}' after \`%else'`);
       if (c.taken || !c.parentActive) c.active = false;
       else {
+        // NASM evaluates `%elif` while the construct is not emitting, where pp_suppress_error
+        // drops its errors: a symbol not defined yet just leaves the construct off this pass.
+        this.quiet = true;
         const value = this.test(m[3] ?? '', rest, name);
-        const v = negate ? !value : value;
-        c.active = v;
-        c.taken = v;
+        this.quiet = false;
+        const v = value === null ? null : negate ? !value : value;
+        c.active = v === true;
+        c.taken = v !== false;
       }
       return true;
     }
@@ -327,48 +351,20 @@ class Preprocessor {
     return false;
   }
 
-  private test(kind: string, rest: string, name: string): boolean {
-    const arg = stripComment(rest).trim();
-    switch (kind) {
-      case '': {
-        const v = this.evalExpr(arg, name);
-        return v !== null && v !== 0n;
-      }
-      case 'def':
-        return this.smacros.get(arg) !== undefined;
-      case 'macro': {
-        const [mn, count] = arg.split(/\s+/);
-        const list = this.mmacros.get(mn ?? '') ?? this.mmacros.get((mn ?? '').toLowerCase());
-        if (!list) return false;
-        if (count === undefined) return true;
-        const r = /^(\d+)(?:-(\d+|\*))?/.exec(count);
-        if (!r) return true;
-        const n = Number(r[1]);
-        return list.some((m) => m.min <= n && n <= m.max);
-      }
-      case 'idn':
-      case 'idni': {
-        const expanded = expandSingleLine(arg, this.smacros, (n) => this.dynamic(n)).text;
-        const [a = '', b = ''] = splitArgs(expanded);
-        const norm = (s: string) => s.replace(/\s+/g, '');
-        return kind === 'idn' ? norm(a) === norm(b) : norm(a).toLowerCase() === norm(b).toLowerCase();
-      }
-      case 'num':
-      case 'str':
-      case 'id':
-      case 'empty': {
-        const expanded = expandSingleLine(arg, this.smacros, (n) => this.dynamic(n)).text.trim();
-        if (kind === 'empty') return expanded === '';
-        const toks = tokenize(expanded);
-        if (toks.length !== 1) return false;
-        return kind === 'num' ? toks[0]!.kind === 'num' : kind === 'str' ? toks[0]!.kind === 'str' : toks[0]!.kind === 'id';
-      }
-      case 'ctx':
-        return this.contexts.length > 0;
-      default:
-        this.error(`\`${name}' is not supported`);
-        return false;
-    }
+  /** The condition of an `%if`-family directive (pp-conditions.ts); null when its expression could not be evaluated. */
+  private test(kind: string, rest: string, name: string): boolean | null {
+    const r = testCondition(kind, stripComment(rest).trim(), {
+      evaluate: (text) => this.evalExpr(text, name),
+      expand: (text) => expandSingleLine(text, this.smacros, (n) => this.dynamic(n)).text,
+      smacros: this.smacros,
+      mmacros: this.mmacros,
+      contextDepth: this.contexts.length,
+    });
+    if (r !== undefined) return r;
+    // A limit of this assembler, not a fault of the source: reported even from `%elif`.
+    this.passErrors++;
+    this.sink.error(this.origin, 1, `\`${name}' is not supported`);
+    return false;
   }
 
   /** Handles other directives; returns false for lines that are not preprocessor directives. */
@@ -483,9 +479,13 @@ class Preprocessor {
       case '%fatal':
       case '%warning': {
         const msg = expandSingleLine(body.trim(), this.smacros, (n) => this.dynamic(n)).text.replace(/^(["'`])(.*)\1$/, '$2');
+        // %error and %warning are final-pass diagnostics in NASM (ERR_PASS2); %fatal stops at once.
         if (name === '%warning') this.sink.warning(this.origin, 1, msg);
-        else this.error(msg);
-        if (name === '%fatal') this.frames.length = 0;
+        else if (name === '%error') this.sink.error(this.origin, 1, msg);
+        else {
+          this.error(msg);
+          this.frames.length = 0;
+        }
         return true;
       }
       case '%push':
@@ -590,13 +590,4 @@ class Preprocessor {
     this.frames.push({ kind: 'macro', lines, index: 0, repeats: 0, call, condDepth: this.conds.length });
     return true;
   }
-}
-
-function collapse(text: string): string {
-  let out = '';
-  for (const t of ppTokenize(text)) {
-    if (t.kind === 'comment') break;
-    out += t.kind === 'ws' ? ' ' : t.text;
-  }
-  return out.trimEnd();
 }

@@ -1,6 +1,7 @@
 /**
  * The listing equals `nasm -l` for sources covering data continuation lines, macros,
- * %rep, includes, TIMES/ALIGN repetition, reservations, sections and warnings.
+ * %rep, includes, TIMES/ALIGN repetition, reservations, sections and warnings, and
+ * directives whose expressions read labels.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -74,6 +75,21 @@ start: cli
 msg: db "Hello from Vanderpool", 13, 10, 0
 times 510-($-$$) db 0
 dw 0xaa55`,
+  // Directives that read labels: the listing is that of the final pass's preprocessing.
+  symbolDependent: `a: jmp t
+b:
+%assign x b - a
+db x
+%if b - a == 3
+  nop
+%else
+  int3
+%endif
+%rep x - 1
+db 9
+%endrep
+times 200 nop
+t:`,
 };
 
 function nasmListing(src: string): string {

@@ -294,6 +294,79 @@ db 0x26
 %ifndef nothere
 db 0x27
 %endif`,
+  // %if/%elif expressions see the labels assembled so far (NASM interleaves the preprocessor
+  // with each assembly pass).
+  ppIfLabels: `a: times 10 db 0
+b:
+%if b - a > 5
+  db 1
+%endif
+%if b - a > 50
+  db 2
+%elif b - a == 10
+  db 3
+%endif
+start: db 0
+.l: db 1
+%if .l - start == 1
+  db 4
+%endif
+%if $ - $$ > 2
+  db 5
+%endif
+section .data
+%if $ - $$ == 0
+  db 6
+%endif`,
+  // The jump is short in the first pass and near in the last: only the last pass's
+  // preprocessing counts, and %error is a final-pass diagnostic.
+  ppIfPassDependent: `a: jmp t
+b:
+%if b - a == 2
+%error only in an early pass, where the jump is still short
+%endif
+%assign x b - a
+  db x
+%if b - a == 3
+  db 0x33
+%endif
+times 200 nop
+t:`,
+  // %elif is evaluated where errors are dropped: a forward reference only leaves the
+  // construct off in the first pass, an undefined symbol leaves it off for good.
+  ppElifForward: `%if 0
+%elif fwd
+  db 1
+%else
+  db 2
+%endif
+%if 0
+%elif nowhere
+  db 3
+%else
+  db 4
+%endif
+fwd equ 1`,
+  errorPpIfForward: `%if fwd > 5
+  db 1
+%endif
+fwd equ 10`,
+  errorPpIfRelocatable: `a: db 0
+%if a
+  db 1
+%endif`,
+  errorPpIfUndefined: `%if nowhere
+  db 1
+%else
+  db 2
+%endif`,
+  errorPpErrorFinalPass: `a: jmp t
+b:
+%if b - a == 3
+%error the jump is near
+%endif
+times 200 nop
+t:`,
   ppRep: `%assign n 0
 %rep 5
 db n
