@@ -423,8 +423,17 @@ export class Preprocessor {
         return true;
       }
       case '%rep': {
-        const v = this.evalExpr(body, '%rep');
-        let count = v === null ? 0 : Number(v < 0n ? 0n : v);
+        let count = 0;
+        if (body.trim() === '') this.error("`%rep' expects a repeat count");
+        else {
+          // As in NASM (preproc.c PP_REP), a count that cannot be evaluated (a symbol not
+          // defined yet, a label) starts no block: the body is read as ordinary lines and
+          // its `%endrep' is unmatched.
+          const v = this.evalExpr(body, '%rep');
+          if (v === null) return true;
+          if (v < 0n) this.sink.warning(this.origin, 1, `negative \`%rep' count: ${v}`);
+          count = Number(v < 0n ? 0n : v);
+        }
         if (count > 1_000_000) {
           this.error('`%rep\' count too large');
           count = 0;

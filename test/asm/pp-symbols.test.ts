@@ -26,6 +26,9 @@ const MESSAGES: Record<string, string> = {
   relocatableInIf: 'a: db 0\n%if a\ndb 1\n%endif\n',
   hereInAssign: 'db 0\n%assign v $\n',
   forwardInSubstr: '%substr s "abcdef" fwd\nfwd equ 2\n',
+  forwardInRep: '%rep fwd\ndb 1\n%endrep\nfwd equ 1\n',
+  relocatableInRep: 'a: db 0\n%rep a\ndb 1\n%endrep\n',
+  emptyRep: '%rep\ndb 1\n%endrep\n',
   errorInFinalPassOnly: 'a: jmp t\nb:\n%if b - a == 3\n%error near jump\n%endif\ntimes 200 nop\nt:\n',
 };
 

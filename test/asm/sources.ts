@@ -367,6 +367,43 @@ b:
 %endif
 times 200 nop
 t:`,
+  // %assign and %rep take equ constants and label differences defined above them.
+  ppAssignRepEqu: `N equ 4
+%assign x N + 1
+  db x
+%rep N
+  db 9
+%endrep
+a: times 3 db 0
+b:
+L equ b - a
+%assign y L * 2
+%rep L
+  db y
+%endrep
+%assign i 0
+%rep b - a
+  db i
+%assign i i + 1
+%endrep
+%rep -2
+  db 0xEE
+%endrep`,
+  // A %rep count that cannot be evaluated starts no block: NASM also rejects the %endrep.
+  errorPpRepForward: `%rep fwd
+  db 1
+%endrep
+fwd equ 1`,
+  errorPpRepRelocatable: `a: db 0
+%rep a
+  db 1
+%endrep`,
+  errorPpRepSyntax: `%rep 2+
+  db 1
+%endrep`,
+  errorPpAssignForward: `%assign x fwd + 1
+  db x
+fwd equ 1`,
   ppRep: `%assign n 0
 %rep 5
 db n
