@@ -20,6 +20,7 @@ import type { IoBus } from '../memory/io-bus';
 import { SegmentRegister, TableRegister } from './segment-register';
 import type { CpuFault } from './fault';
 import { TLB_RAM, TLB_SR, TLB_SW, TLB_VALID } from './tlb-bits';
+import { revokeFastWrites } from './paging';
 
 /** GPR numbers in ModRM order. Index 8 is an always-zero pseudo-register used by EA computation. */
 export const EAX = 0, ECX = 1, EDX = 2, EBX = 3, ESP = 4, EBP = 5, ESI = 6, EDI = 7;
@@ -203,6 +204,7 @@ export class Cpu {
   ) {
     this.ram8 = memory.ram;
     this.ram32 = new Int32Array(memory.ram.buffer, memory.ram.byteOffset, memory.ram.byteLength >>> 2);
+    memory.watchStartListeners.push((ppn) => revokeFastWrites(this, ppn));
     this.ramView = memory.view;
     this.watchedPages = memory.watchedPages;
     this.reset();

@@ -89,7 +89,7 @@ export class CodeCache {
       }
       if (!hit) continue;
       this.pages[ppn] = undefined;
-      this.cpu.watchedPages[ppn] &= ~WATCH_CODE;
+      this.cpu.memory.unwatch(ppn, WATCH_CODE);
       this.invalidations++;
       this.gen++;
       this.cpu.breakBlock = true;
@@ -99,8 +99,8 @@ export class CodeCache {
   /** Drop every decoded instruction and compiled block (e.g. after loading a new program image). */
   flush(): void {
     this.pages.fill(undefined);
-    const w = this.cpu.watchedPages;
-    for (let p = 0; p < w.length; p++) w[p] &= ~WATCH_CODE;
+    const mem = this.cpu.memory;
+    for (let p = 0; p < mem.watchedPages.length; p++) if (mem.watchedPages[p] & WATCH_CODE) mem.unwatch(p, WATCH_CODE);
     this.gen++;
     this.cpu.breakBlock = true;
   }
@@ -130,7 +130,7 @@ export class CodeCache {
 
   private remember(page: DecodedPage, arr: (Insn | undefined)[], ppn: number, off: number, insn: Insn): void {
     arr[off] = insn;
-    this.cpu.watchedPages[ppn] |= WATCH_CODE;
+    this.cpu.memory.watch(ppn, WATCH_CODE);
     for (let line = off >> 6; line <= (off + insn.len - 1) >> 6; line++) {
       if (line < 32) page.linesLo |= 1 << line;
       else page.linesHi |= 1 << (line - 32);

@@ -11,7 +11,9 @@
  * supervisor-mode accesses (descriptor tables, the TSS; SDM Vol. 3A §4.6.1).
  *
  * A write that faults changes nothing: an access crossing a page boundary translates both
- * pages before writing a byte.
+ * pages before writing a byte. Watched pages (decoded code, paging structures) never get
+ * write permission in the TLB (paging.ts), so their writes take the slow path through
+ * PhysicalMemory, which reports them; the fast path needs no check of its own.
  */
 import { SegReg } from '../arch/segments';
 import { Vector } from '../arch/exceptions';
@@ -52,10 +54,6 @@ export function segmentFault(s: SegmentRegister, off: number, size: number, writ
 
 // ---------------------------------------------------------------------------------------------
 // Slow paths: page crossings, TLB misses, permission upgrades (setting D), MMIO.
-
-function watchedWrite(cpu: Cpu, pa: number, len: number): void {
-  cpu.memory.notifyWatched(pa, len);
-}
 
 /** Physical address for an access of `size` bytes at `lin` that stays within one page. */
 function physFor(cpu: Cpu, lin: number, access: number, user: boolean): number {
@@ -139,7 +137,6 @@ export function writeLin8(cpu: Cpu, lin: number, v: number): void {
   if ((e & m) === m) {
     const pa = (e & -4096) + (lin & 0xfff);
     cpu.ram8[pa] = v;
-    if (cpu.watchedPages[pa >>> 12] !== 0) watchedWrite(cpu, pa, 1);
     return;
   }
   writeLinear(cpu, lin, 1, v, cpu.cpl === 3);
@@ -152,7 +149,6 @@ export function writeLin16(cpu: Cpu, lin: number, v: number): void {
   if ((e & m) === m && o !== 0xfff) {
     const pa = (e & -4096) + o;
     cpu.ramView.setUint16(pa, v, true);
-    if (cpu.watchedPages[pa >>> 12] !== 0) watchedWrite(cpu, pa, 2);
     return;
   }
   writeLinear(cpu, lin, 2, v, cpu.cpl === 3);
@@ -166,7 +162,6 @@ export function writeLin32(cpu: Cpu, lin: number, v: number): void {
     const pa = (e & -4096) + o;
     if ((pa & 3) === 0) cpu.ram32[pa >> 2] = v;
     else cpu.ramView.setInt32(pa, v, true);
-    if (cpu.watchedPages[pa >>> 12] !== 0) watchedWrite(cpu, pa, 4);
     return;
   }
   writeLinear(cpu, lin, 4, v, cpu.cpl === 3);

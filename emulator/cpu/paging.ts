@@ -22,6 +22,7 @@ import { CR0_PG, CR0_WP, CR4_PGE, CR4_PSE } from '../arch/control-registers';
 import { PFEC_P, PFEC_RSVD, PFEC_US, PFEC_WR, Vector } from '../arch/exceptions';
 import { PDE_4M_RESERVED, PTE_A, PTE_D, PTE_G, PTE_P, PTE_PS, PTE_RW, PTE_US } from '../arch/paging';
 import type { Cpu } from './cpu';
+import type { PhysicalMemory } from '../memory/physical-memory';
 import { CpuFault } from './fault';
 import { TLB_GLOBAL, TLB_LARGE, TLB_RAM, TLB_SR, TLB_SW, TLB_UR, TLB_UW, TLB_VALID } from './tlb-bits';
 
@@ -33,6 +34,28 @@ export const ACCESS_FETCH = 2;
 function pageFault(cpu: Cpu, lin: number, code: number, why: string): CpuFault {
   cpu.cr2 = lin >>> 0;
   return new CpuFault(Vector.PF, code, `${why} at linear 0x${(lin >>> 0).toString(16).padStart(8, '0')}`);
+}
+
+/** Whether the physical page of `pa` is watched (PhysicalMemory.watchedPages). */
+function isWatched(mem: PhysicalMemory, pa: number): boolean {
+  const ppn = pa >>> 12;
+  return ppn < mem.watchedPages.length && mem.watchedPages[ppn] !== 0;
+}
+
+/**
+ * Page `ppn` has just become watched: take write permission away from every TLB entry
+ * that maps it, so the fast write path (which no longer checks the watch) cannot skip the
+ * report. Called through PhysicalMemory.watchStartListeners; rare (first decode in a page,
+ * first walk through a page-table page).
+ */
+export function revokeFastWrites(cpu: Cpu, ppn: number): void {
+  const tlb = cpu.tlb;
+  const list = cpu.tlbList;
+  for (let n = 0; n < cpu.tlbCount; n++) {
+    const lpn = list[n];
+    const e = tlb[lpn];
+    if (e !== 0 && e >>> 12 === ppn) tlb[lpn] = e & ~(TLB_SW | TLB_UW);
+  }
 }
 
 function insert(cpu: Cpu, lpn: number, entry: number): void {
@@ -61,7 +84,8 @@ export function translate(cpu: Cpu, lin: number, access: number, user: boolean):
   if (!(cpu.cr0 & CR0_PG)) {
     const pa = (lin & a20) >>> 0;
     const ram = mem.isRamPage(pa) ? TLB_RAM : 0;
-    insert(cpu, lpn, (pa & -4096) | TLB_VALID | TLB_SR | TLB_SW | TLB_UR | TLB_UW | ram);
+    const writeBits = isWatched(mem, pa) ? 0 : TLB_SW | TLB_UW;
+    insert(cpu, lpn, (pa & -4096) | TLB_VALID | TLB_SR | TLB_UR | writeBits | ram);
     return pa;
   }
   const write = access === ACCESS_WRITE;
@@ -105,11 +129,14 @@ export function translate(cpu: Cpu, lin: number, access: number, user: boolean):
     pa = (((pte & -4096) | (lin & 0xfff)) & a20) >>> 0;
     global = (pte & PTE_G) !== 0 && (cpu.cr4 & CR4_PGE) !== 0;
   }
+  // A watched page (decoded code, paging structures) gets no write permission in the TLB,
+  // so every write to it takes the slow path that reports it (PhysicalMemory.notifyWatched).
+  const writable = dirty && !isWatched(mem, pa);
   let bits = TLB_VALID | TLB_SR;
-  if (dirty && (rw || !wp)) bits |= TLB_SW;
+  if (writable && (rw || !wp)) bits |= TLB_SW;
   if (us) {
     bits |= TLB_UR;
-    if (dirty && rw) bits |= TLB_UW;
+    if (writable && rw) bits |= TLB_UW;
   }
   if (mem.isRamPage(pa)) bits |= TLB_RAM;
   if (global) bits |= TLB_GLOBAL;

@@ -248,9 +248,29 @@ export class PhysicalMemory {
 
   /** Mark the page holding `paddr` as holding paging structures (no-op outside RAM). */
   watchPaging(paddr: number): void {
-    const p = paddr >>> 12;
-    if (p < this.watchedPages.length) this.watchedPages[p] |= WATCH_PAGING;
+    this.watch(paddr >>> 12, WATCH_PAGING);
   }
+
+  /**
+   * Add `bits` (WATCH_CODE, WATCH_PAGING) to page `ppn`'s watch. When a page becomes
+   * watched, `watchStartListeners` hear of it first, so that CPUs drop the fast write
+   * permission their TLBs hold for it: from then on every write to the page takes a slow
+   * path that reports it.
+   */
+  watch(ppn: number, bits: number): void {
+    if (ppn >= this.watchedPages.length) return;
+    const before = this.watchedPages[ppn];
+    if (before === 0) for (const l of this.watchStartListeners) l(ppn);
+    this.watchedPages[ppn] = before | bits;
+  }
+
+  /** Stop watching page `ppn` for `bits`. */
+  unwatch(ppn: number, bits: number): void {
+    if (ppn < this.watchedPages.length) this.watchedPages[ppn] &= ~bits;
+  }
+
+  /** Called with a page number when the page goes from unwatched to watched (see `watch`). */
+  readonly watchStartListeners: ((ppn: number) => void)[] = [];
 
   /** Copy bytes into guest-physical memory (loaders, debugger writes). Bytes beyond RAM go through MMIO or are dropped. */
   writeBytes(paddr: number, bytes: Uint8Array): void {
