@@ -19,8 +19,15 @@ import type { PassLines, SourceLine } from './assembler';
 import type { AssemblerSymbols } from './pp-expr';
 import { Preprocessor, type PreprocessOptions, type PreprocessResult } from './preprocessor';
 
+/**
+ * Bound on the lines read over all runs (each run is bounded too, in preprocessor.ts), so that
+ * preprocessing that keeps changing with label values cannot hold the language server for long.
+ */
+const MAX_LINES_ALL_PASSES = 500_000;
+
 export class PassPreprocessor implements PassLines {
   private frozen = false;
+  private linesRead = 0;
   private last: { result: PreprocessResult; diagnostics: DiagnosticSink } | null = null;
   /** Preprocessor runs so far (1 unless the output depends on symbols). */
   runs = 0;
@@ -33,6 +40,11 @@ export class PassPreprocessor implements PassLines {
 
   open(symbols: AssemblerSymbols): (() => SourceLine | undefined) | null {
     if (this.frozen) return null;
+    if (this.last && this.linesRead > MAX_LINES_ALL_PASSES) {
+      this.frozen = true;
+      this.last.diagnostics.error({ file: this.fileName, line: 1 }, 1, `preprocessing depends on label values and read more than ${MAX_LINES_ALL_PASSES} lines over ${this.runs} passes; giving up`);
+      return null;
+    }
     const diagnostics = new DiagnosticSink();
     const pp = new Preprocessor(this.source, this.fileName, { ...this.opts, symbols }, diagnostics);
     this.runs++;
@@ -43,6 +55,7 @@ export class PassPreprocessor implements PassLines {
       if (line) return line;
       done = true;
       this.last = { result: pp.result(), diagnostics };
+      this.linesRead += pp.linesRead;
       if (!pp.readSymbols || pp.passErrors > 0) this.frozen = true;
       return undefined;
     };

@@ -143,6 +143,11 @@ export class Preprocessor {
     return !c || c.active;
   }
 
+  /** Source lines read so far (macro and %rep bodies count once per expansion). */
+  get linesRead(): number {
+    return this.processed;
+  }
+
   /** The next output line, or undefined at the end of the source (then `result()` is complete). */
   next(): PreprocessedLine | undefined {
     while (this.delivered >= this.out.length) {

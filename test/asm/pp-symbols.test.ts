@@ -65,6 +65,13 @@ describe('preprocessor runs per pass', () => {
     expect(program.symbols.get('t')?.offset).toBe(3 + 1 + 200);
   });
 
+  it('gives up, with an error, when preprocessing keeps changing with label values', () => {
+    // The %if flips the jump between short and near in every pass: 90,000 lines per run.
+    const r = assemble('a: jmp t\nb:\n%rep 30000\n%if b - a == 2\nnop\n%endif\n%endrep\nt:\n', { fileName: 'main.asm' });
+    expect(r.errors.map((e) => e.message)).toEqual([expect.stringMatching(/^preprocessing depends on label values and read more than 500000 lines/)]);
+    expect(r.bytes.length).toBe(0);
+  });
+
   it('stops re-running after a run with an error, as NASM stops after that pass', () => {
     const { lines, program } = run('%if fwd\ndb 1\n%endif\nfwd equ 1\ntimes 200 nop\njmp fwd\n');
     expect(program.passes).toBeGreaterThan(1);
