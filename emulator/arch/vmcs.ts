@@ -223,3 +223,34 @@ export enum ActivityState {
   SHUTDOWN = 2,
   WAIT_FOR_SIPI = 3,
 }
+
+/**
+ * VM-instruction error numbers stored in VM_INSTRUCTION_ERROR when a VMX instruction fails
+ * with VMfailValid (SDM Vol. 3C §31.4 "VM Instruction Error Numbers", Table 31-1 in current
+ * editions). Only the numbers this model produces are listed.
+ */
+export enum VmInstructionError {
+  VMENTRY_INVALID_CONTROL_FIELD = 7,
+  VMENTRY_INVALID_HOST_STATE_FIELD = 8,
+  /** VMREAD/VMWRITE from/to an unsupported VMCS component (unknown encoding, or the high half of a field that is not 64-bit). */
+  UNSUPPORTED_VMCS_COMPONENT = 12,
+  /** VMWRITE to a read-only VMCS component (the VM-exit information fields). */
+  VMWRITE_READ_ONLY_COMPONENT = 13,
+  VMENTRY_EVENTS_BLOCKED_BY_MOV_SS = 26,
+}
+
+/**
+ * Interruption type, bits 10:8 of VM_EXIT_INTR_INFO, IDT_VECTORING_INFO_FIELD and
+ * VM_ENTRY_INTR_INFO_FIELD (SDM Vol. 3C §25.9.2 "Information for VM Exits Due to Vectored
+ * Events", table "Format of the VM-Exit Interruption-Information Field"; §25.9.3 for
+ * IDT-vectoring information; §25.8.3 for VM-entry event injection). Value 1 is reserved.
+ */
+export enum InterruptionType {
+  EXTERNAL_INTERRUPT = 0,
+  NMI = 2,
+  HARDWARE_EXCEPTION = 3,
+  SOFTWARE_INTERRUPT = 4,
+  PRIVILEGED_SOFTWARE_EXCEPTION = 5,
+  SOFTWARE_EXCEPTION = 6,
+  OTHER_EVENT = 7,
+}
