@@ -105,6 +105,26 @@ function group2(ops: readonly string[], count: shift.CountSource): OpcodeEntry {
   };
 }
 
+/** Group 3 (F6 byte, F7 word/dword): ModRM.reg selects TEST, NOT, NEG, MUL, IMUL, DIV, IDIV; /1 is the undocumented TEST alias. */
+function group3(e: string, imm: string): OpcodeEntry {
+  const mulFlags = { r: 0, w: ALL, u: S | Z | A | P };
+  const divFlags = { r: 0, w: ALL, u: ALL };
+  return {
+    mn: 'GRP3',
+    ops: [e],
+    group: [
+      { mn: 'TEST', ops: [e, imm], exec: e === 'Eb' ? alu.TEST_EbIb : alu.TEST_EvIz, flags: LOGIC, sdm: 'TEST' },
+      { mn: 'TEST', ops: [e, imm], exec: e === 'Eb' ? alu.TEST_EbIb : alu.TEST_EvIz, flags: LOGIC, sdm: `TEST (undocumented ${e === 'Eb' ? 'F6' : 'F7'} /1 alias)` },
+      { mn: 'NOT', ops: [e], exec: alu.NOT_E, attrs: LOCKABLE, sdm: 'NOT' },
+      { mn: 'NEG', ops: [e], exec: alu.NEG_E, flags: ARITH, attrs: LOCKABLE, sdm: 'NEG' },
+      { mn: 'MUL', ops: [e], exec: muldiv.MUL, flags: mulFlags, sdm: 'MUL' },
+      { mn: 'IMUL', ops: [e], exec: muldiv.IMUL1, flags: mulFlags, sdm: 'IMUL' },
+      { mn: 'DIV', ops: [e], exec: muldiv.DIV, flags: divFlags, sdm: 'DIV' },
+      { mn: 'IDIV', ops: [e], exec: muldiv.IDIV, flags: divFlags, sdm: 'IDIV' },
+    ],
+  };
+}
+
 function jccRows(first: number, ops: readonly string[]): Record<number, OpcodeEntry> {
   const rows: Record<number, OpcodeEntry> = {};
   CC.forEach((cc, n) => {
@@ -289,34 +309,8 @@ export const ONE_BYTE: Readonly<Record<number, OpcodeEntry>> = {
   0xf1: { mn: 'INT1', ops: [], exec: far.INT1, attrs: BRANCH | FAR, sdm: 'INT n/INTO/INT3/INT1' },
   0xf4: { mn: 'HLT', ops: [], exec: sys.HLT, attrs: CPL0, exit: 'HLT', sdm: 'HLT' },
   0xf5: { mn: 'CMC', ops: [], exec: flag.CMC, flags: { r: C, w: C }, sdm: 'CMC' },
-  0xf6: {
-    mn: 'GRP3',
-    ops: ['Eb'],
-    group: [
-      { mn: 'TEST', ops: ['Eb', 'Ib'], exec: alu.TEST_EbIb, flags: LOGIC, sdm: 'TEST' },
-      { mn: 'TEST', ops: ['Eb', 'Ib'], exec: alu.TEST_EbIb, flags: LOGIC, sdm: 'TEST (undocumented F6 /1 alias)' },
-      { mn: 'NOT', ops: ['Eb'], exec: alu.NOT_E, attrs: LOCKABLE, sdm: 'NOT' },
-      { mn: 'NEG', ops: ['Eb'], exec: alu.NEG_E, flags: ARITH, attrs: LOCKABLE, sdm: 'NEG' },
-      { mn: 'MUL', ops: ['Eb'], exec: muldiv.MUL, flags: { r: 0, w: ALL, u: S | Z | A | P }, sdm: 'MUL' },
-      { mn: 'IMUL', ops: ['Eb'], exec: muldiv.IMUL1, flags: { r: 0, w: ALL, u: S | Z | A | P }, sdm: 'IMUL' },
-      { mn: 'DIV', ops: ['Eb'], exec: muldiv.DIV, flags: { r: 0, w: ALL, u: ALL }, sdm: 'DIV' },
-      { mn: 'IDIV', ops: ['Eb'], exec: muldiv.IDIV, flags: { r: 0, w: ALL, u: ALL }, sdm: 'IDIV' },
-    ],
-  },
-  0xf7: {
-    mn: 'GRP3',
-    ops: ['Ev'],
-    group: [
-      { mn: 'TEST', ops: ['Ev', 'Iz'], exec: alu.TEST_EvIz, flags: LOGIC, sdm: 'TEST' },
-      { mn: 'TEST', ops: ['Ev', 'Iz'], exec: alu.TEST_EvIz, flags: LOGIC, sdm: 'TEST (undocumented F7 /1 alias)' },
-      { mn: 'NOT', ops: ['Ev'], exec: alu.NOT_E, attrs: LOCKABLE, sdm: 'NOT' },
-      { mn: 'NEG', ops: ['Ev'], exec: alu.NEG_E, flags: ARITH, attrs: LOCKABLE, sdm: 'NEG' },
-      { mn: 'MUL', ops: ['Ev'], exec: muldiv.MUL, flags: { r: 0, w: ALL, u: S | Z | A | P }, sdm: 'MUL' },
-      { mn: 'IMUL', ops: ['Ev'], exec: muldiv.IMUL1, flags: { r: 0, w: ALL, u: S | Z | A | P }, sdm: 'IMUL' },
-      { mn: 'DIV', ops: ['Ev'], exec: muldiv.DIV, flags: { r: 0, w: ALL, u: ALL }, sdm: 'DIV' },
-      { mn: 'IDIV', ops: ['Ev'], exec: muldiv.IDIV, flags: { r: 0, w: ALL, u: ALL }, sdm: 'IDIV' },
-    ],
-  },
+  0xf6: group3('Eb', 'Ib'),
+  0xf7: group3('Ev', 'Iz'),
   0xf8: { mn: 'CLC', ops: [], exec: flag.CLC, flags: { r: 0, w: C }, sdm: 'CLC' },
   0xf9: { mn: 'STC', ops: [], exec: flag.STC, flags: { r: 0, w: C }, sdm: 'STC' },
   0xfa: { mn: 'CLI', ops: [], exec: flag.CLI, attrs: IOPL, sdm: 'CLI' },
