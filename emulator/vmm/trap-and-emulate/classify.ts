@@ -1,0 +1,84 @@
+/**
+ * Why control came to the VMM: from the event the CPU offered (`CpuHooks.interceptEvent`)
+ * and, for a #GP raised by the guest kernel (host CPL 1), the instruction at CS:EIP decoded
+ * with the CPU's own decoder — to the exit information VT-x would record (exit-info.ts)
+ * and, where no SDM reason fits, a software-VMM reason (docs/vmm-design.md, "Exits").
+ *
+ *   #GP at CPL 1 on an instruction whose opcode-table row names an `exit` reason
+ *     (IN/OUT, HLT, MOV CR, LGDT/LIDT, RDMSR …)   → that SDM reason, with its qualification
+ *   #GP at CPL 1 on CLI / STI                      → VMM INTERRUPT_FLAG
+ *   #GP at CPL 1 on IRET                           → VMM IRET
+ *   INT n, INT3, INTO, INT1                        → VMM SOFTWARE_INTERRUPT
+ *   an interrupt from the VM's PIC                 → EXTERNAL_INTERRUPT
+ *   any other exception                            → EXCEPTION_NMI (reflected)
+ *
+ * @see Intel SDM Vol. 3C §25.1.2 "Instructions That Cause VM Exits Unconditionally",
+ *      §26.1.3 "Instructions That Cause VM Exits Conditionally", §28.2.
+ */
+import { Vector } from '../../arch/exceptions';
+import { SegReg } from '../../arch/segments';
+import { ExitReason } from '../../arch/vmx-exit-reasons';
+import type { Cpu, CpuEvent } from '../../cpu/cpu';
+import { CpuFault } from '../../cpu/fault';
+import { decode } from '../../cpu/decoder/decoder';
+import type { Insn } from '../../cpu/decoder/insn';
+import { readLinear } from '../../cpu/memory-access';
+import { VmmExitReason } from '../exit-cause';
+import { crAccessOfInsn, descriptorTableExitOfInsn, encodeCrAccess, encodeDescriptorTableInfo, encodeIo, exitInfoOfEvent, ioOfInsn, type ExitInfo } from '../exit-info';
+import { CLI_OPCODE, STI_OPCODE } from './exits/interrupt-flag';
+import { IRET_OPCODE } from './exits/iret';
+
+export interface ClassifiedExit {
+  info: ExitInfo;
+  vmmReason?: VmmExitReason;
+  /** The instruction at CS:EIP for a #GP from the guest kernel, else null. */
+  insn: Insn | null;
+}
+
+/**
+ * Decode the instruction at CS:EIP (the faulting one: the executor restored EIP).
+ * @returns null when its bytes cannot be fetched (the #GP is then simply reflected)
+ */
+export function decodeAtEip(cpu: Cpu): Insn | null {
+  const cs = cpu.segs[SegReg.CS];
+  const at = (cs.base + cpu.eip) >>> 0;
+  try {
+    return decode({ byte: (k) => readLinear(cpu, (at + k) | 0, 1, cpu.cpl === 3) }, cs.big);
+  } catch (e) {
+    if (e instanceof CpuFault) return null;
+    throw e;
+  }
+}
+
+/** Classify one event offered by the CPU while the guest ran (see the file header). */
+export function classifyEvent(cpu: Cpu, event: CpuEvent): ClassifiedExit {
+  const base = exitInfoOfEvent(event);
+  if (event.type === 'software-interrupt' || event.type === 'software-exception' || event.type === 'privileged-software-exception') {
+    return { info: base, vmmReason: VmmExitReason.SOFTWARE_INTERRUPT, insn: null };
+  }
+  if (event.type !== 'hardware-exception' || event.vector !== Vector.GP || cpu.cpl !== 1) return { info: base, insn: null };
+  const insn = decodeAtEip(cpu);
+  if (insn === null || insn.entry === null) return { info: base, insn: null };
+  if (insn.opcode === CLI_OPCODE || insn.opcode === STI_OPCODE) return { info: base, vmmReason: VmmExitReason.INTERRUPT_FLAG, insn };
+  if (insn.opcode === IRET_OPCODE) return { info: base, vmmReason: VmmExitReason.IRET, insn };
+  const name = insn.entry.exit;
+  if (name === undefined) return { info: base, insn };
+  const reason = ExitReason[name];
+  const info: ExitInfo = { reason, instructionLength: insn.len };
+  switch (reason) {
+    case ExitReason.IO_INSTRUCTION:
+      info.qualification = encodeIo(ioOfInsn(cpu, insn));
+      break;
+    case ExitReason.CR_ACCESS:
+      info.qualification = encodeCrAccess(crAccessOfInsn(insn));
+      break;
+    case ExitReason.GDTR_IDTR_ACCESS:
+    case ExitReason.LDTR_TR_ACCESS: {
+      const d = descriptorTableExitOfInsn(insn);
+      info.qualification = d.qualification;
+      info.instructionInfo = encodeDescriptorTableInfo(d.info);
+      break;
+    }
+  }
+  return { info, insn };
+}

@@ -1,0 +1,31 @@
+/**
+ * The trap-and-emulate mode's exit-handler table (exit-dispatch.ts: one handler per reason;
+ * a reason missing here — RDMSR, WRMSR, LDTR_TR_ACCESS, INVLPG … in this slice — is a loud
+ * VmmError and stops the VM).
+ */
+import { ExitReason } from '../../arch/vmx-exit-reasons';
+import { VmmExitReason } from '../exit-cause';
+import type { VmmMode } from '../exit-dispatch';
+import { onCrAccess } from './exits/cr-access';
+import { onGdtrIdtrAccess } from './exits/gdtr-idtr';
+import { onHlt } from './exits/hlt';
+import { onInterruptFlag } from './exits/interrupt-flag';
+import { onIoInstruction } from './exits/io';
+import { onIret } from './exits/iret';
+import { onReflect } from './exits/reflect';
+import type { TrapAndEmulateState } from './vm-state';
+
+export const TRAP_AND_EMULATE: VmmMode<TrapAndEmulateState> = {
+  name: 'trap-and-emulate',
+  handlers: {
+    [ExitReason.EXCEPTION_NMI]: onReflect,
+    [ExitReason.EXTERNAL_INTERRUPT]: onReflect,
+    [VmmExitReason.SOFTWARE_INTERRUPT]: onReflect,
+    [ExitReason.IO_INSTRUCTION]: onIoInstruction,
+    [ExitReason.HLT]: onHlt,
+    [ExitReason.CR_ACCESS]: onCrAccess,
+    [ExitReason.GDTR_IDTR_ACCESS]: onGdtrIdtrAccess,
+    [VmmExitReason.INTERRUPT_FLAG]: onInterruptFlag,
+    [VmmExitReason.IRET]: onIret,
+  },
+};

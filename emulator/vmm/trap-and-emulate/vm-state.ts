@@ -1,0 +1,34 @@
+/**
+ * The per-VM state of the trap-and-emulate mode (the `S` of exit-dispatch.ts): the guest's
+ * virtual CPU registers that the deprivileged host CPU cannot hold for it — virtual
+ * EFLAGS.IF, CR0/CR2/CR3/CR4, GDTR and IDTR — the reserved area, the VM's devices, and what
+ * the current exit is about. While the guest runs the host CPU holds everything else; at an
+ * exit the VMM overlays these values onto the VMCS record it saved (vm.ts), so the debugger
+ * sees the guest's view (SDM Vol. 3C §25.4 "Guest-State Area" field names).
+ */
+import type { CpuEvent } from '../../cpu/cpu';
+import type { Insn } from '../../cpu/decoder/insn';
+import type { PhysicalMemory } from '../../memory/physical-memory';
+import type { GuestTableRegister } from './shadow-gdt';
+import type { VmDevices } from './vm-devices';
+
+export interface TrapAndEmulateState {
+  /** Virtual EFLAGS.IF: what the guest kernel believes (the host's IF stays 1 while the guest runs). */
+  vif: boolean;
+  /** Virtual control registers (uint32). */
+  cr0: number;
+  cr2: number;
+  cr3: number;
+  cr4: number;
+  /** Virtual GDTR and IDTR, as the guest's LGDT / LIDT loaded them. */
+  readonly gdtr: GuestTableRegister;
+  readonly idtr: GuestTableRegister;
+  /** First linear (= physical) address of the VMM's reserved area (shadow-gdt.ts). */
+  readonly reservedBase: number;
+  readonly memory: PhysicalMemory;
+  readonly devices: VmDevices;
+  /** The event that brought control to the VMM at the current exit. */
+  event: CpuEvent | null;
+  /** The instruction at CS:EIP decoded for a #GP exit, else null. */
+  insn: Insn | null;
+}

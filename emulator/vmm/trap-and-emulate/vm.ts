@@ -1,0 +1,300 @@
+/**
+ * `TrapAndEmulateVm`: one guest, entered in flat 32-bit protected mode without paging, run
+ * on the host `Cpu` deprivileged at CPL 1 (ring model 0/1/3; docs/vmm-design.md).
+ *
+ * VM entry (`enter`): the guest's GDTR, IDTR, CR0–CR4 and IF become the virtual state
+ * (vm-state.ts); the host gets the shadow GDT (shadow-gdt.ts), the VMM's IDT and TSS in the
+ * reserved area, CPL 1, EFLAGS.IF = 1 and IOPL = 0; the guest's segment caches keep their
+ * hidden state with DPL 0 raised to 1 and limits truncated, CS and SS take RPL 1.
+ *
+ * VM exit: `cpu.hooks.interceptEvent` returns true for EVERY event while the VM runs (the host
+ * IDT is never used). The callback saves the guest state into the VMCS record with the
+ * virtual registers overlaid, classifies the event (classify.ts), and dispatches it through
+ * the mode's keyed table (mode.ts, exit-dispatch.ts), which records the exit information and
+ * statistics. A guest fault raised while emulating (a bad MOV CR0 value, an operand beyond a
+ * limit, a bad guest IDT entry) is reflected into the guest with the double-fault rules
+ * (SDM Vol. 3A §6.15, Table 6-5); a fault while reflecting #DF is a guest triple fault and
+ * stops the VM. A missing handler (VmmError) or an unsupported guest situation
+ * (VmmUnsupported) stops the VM with its message; nothing else of the host is affected.
+ *
+ * Virtual interrupts: the host CPU's INTR line is a gate over the VM's PIC that reports an
+ * interrupt only while the virtual IF is set, so the executor's own interrupt window (host
+ * IF = 1, STI / MOV SS shadow) does the rest; the interrupt then arrives as an
+ * EXTERNAL_INTERRUPT exit and is reflected through the guest's IDT.
+ *
+ * NOT YET (said plainly): paging (shadow page tables), guest user mode, LTR/LLDT, MOV SS /
+ * POP SS with an RPL-0 selector (they fault at CPL 1 and are reflected as #GP), the 0/3/3
+ * model, several VMs and world switches (the guest state stays in the host CPU between
+ * exits), write protection of the guest GDT, virtualization-hole events.
+ */
+import { EFLAGS_IF, EFLAGS_IOPL } from '../../arch/eflags';
+import { Vector } from '../../arch/exceptions';
+import { SegReg } from '../../arch/segments';
+import { VMCS } from '../../arch/vmcs';
+import { Cpu, type CpuEvent, type InterruptLine } from '../../cpu/cpu';
+import { codeCache, run as runCpu } from '../../cpu/executor';
+import { CpuFault } from '../../cpu/fault';
+import { setEflagsBits } from '../../cpu/flags';
+import { isDoubleFaultPair } from '../../cpu/interrupts';
+import { flushTlb } from '../../cpu/paging';
+import { setCpl } from '../../cpu/segmentation';
+import { loadMultiboot, type LoadResult } from '../../loader/index';
+import { applyEntryState } from '../../machine/entry';
+import { IoBus } from '../../memory/io-bus';
+import { PhysicalMemory } from '../../memory/physical-memory';
+import { dispatchExit, exitActionOfError, stop, type ExitAction, type ExitVcpu } from '../exit-dispatch';
+import { ExitStats } from '../exit-stats';
+import { saveGuestState } from '../guest-state';
+import { VmcsRecord } from '../vmcs-record';
+import { classifyEvent } from './classify';
+import { TRAP_AND_EMULATE } from './mode';
+import { buildShadowGdt, shadowCache, TSS32_BYTES, VMM_AREA_BYTES, VMM_IDT_OFFSET, VMM_TSS_OFFSET, VMM_TSS_SELECTOR } from './shadow-gdt';
+import { reflectEvent, VmmUnsupported } from './virtual-delivery';
+import { VmDevices } from './vm-devices';
+import type { TrapAndEmulateState } from './vm-state';
+import { AR_P, SystemType } from '../../arch/segments';
+
+/** Where the loader's entry GDT goes (guest-physical), as on the bare machine. */
+const ENTRY_GDT_BASE = 0x500;
+/** Offset of the dword holding the T flag (bit 0) and the I/O map base (bits 31:16) in a 32-bit TSS (SDM Vol. 3A Figure 7-2). */
+const TSS_IOMAP_DWORD = 0x64;
+
+export interface TrapAndEmulateVmOptions {
+  /** VM RAM in MiB (the top VMM_AREA_BYTES are the VMM's). Default 32. */
+  memoryMiB?: number;
+  /** Receives each byte the guest's COM1 transmits. */
+  serial?: (byte: number) => void;
+  instructionsPerSecond?: number;
+}
+
+/** Why `TrapAndEmulateVm.run` returned. */
+export type VmStop =
+  | { kind: 'limit' }
+  /** The guest wrote isa-debug-exit: status (value << 1) | 1. */
+  | { kind: 'exit'; status: number }
+  /** The VM stopped: VMM error, unsupported guest situation, guest triple fault, HLT that nothing can end. */
+  | { kind: 'stopped'; message: string };
+
+export class TrapAndEmulateVm {
+  readonly memory: PhysicalMemory;
+  /** The host processor (its IoBus is the host's, empty: the guest reaches devices only through exits). */
+  readonly cpu: Cpu;
+  readonly vmcs = new VmcsRecord();
+  readonly stats = new ExitStats();
+  readonly devices: VmDevices;
+  readonly state: TrapAndEmulateState;
+  /** Set when the VM has stopped for good, with the reason. */
+  stopped: string | null = null;
+  private readonly vcpu: ExitVcpu<TrapAndEmulateState>;
+
+  constructor(options: TrapAndEmulateVmOptions = {}) {
+    const mib = options.memoryMiB ?? 32;
+    this.memory = new PhysicalMemory(mib << 20);
+    this.cpu = new Cpu(this.memory, new IoBus());
+    this.devices = new VmDevices(this.cpu, options.serial ?? null, options.instructionsPerSecond);
+    this.state = {
+      vif: false,
+      cr0: 0,
+      cr2: 0,
+      cr3: 0,
+      cr4: 0,
+      gdtr: { base: 0, limit: 0 },
+      idtr: { base: 0, limit: 0 },
+      reservedBase: this.memory.size - VMM_AREA_BYTES,
+      memory: this.memory,
+      devices: this.devices,
+      event: null,
+      insn: null,
+    };
+    this.vcpu = { cpu: this.cpu, vmcs: this.vmcs, stats: this.stats, state: this.state };
+    const state = this.state;
+    const pic = this.devices.pic;
+    const gated: InterruptLine = {
+      pending: () => state.vif && pic.pending(),
+      acknowledge: () => pic.acknowledge(),
+    };
+    this.cpu.intr = gated;
+    pic.onOutputChange((level) => {
+      if (level) this.cpu.breakBlock = true;
+    });
+    this.cpu.hooks = { interceptEvent: (_cpu, event) => this.onExit(event) };
+  }
+
+  /**
+   * Load a Multiboot kernel into guest RAM (below the reserved area, which the Multiboot
+   * memory information leaves out), put the guest in the Multiboot entry state and enter it.
+   */
+  loadMultiboot(image: Uint8Array): LoadResult {
+    const mem = this.memory;
+    const result = loadMultiboot({ writeBytes: (pa, bytes) => mem.writeBytes(pa, bytes), size: this.state.reservedBase }, image);
+    if (!result.ok) return result;
+    this.cpu.reset();
+    applyEntryState(this.cpu, result.image.entry, ENTRY_GDT_BASE);
+    this.enter();
+    return result;
+  }
+
+  /**
+   * VM entry from the guest state the host CPU holds at (virtual) CPL 0 in protected mode
+   * without paging: see the file header.
+   * @throws VmmUnsupported when the guest is not in that state
+   */
+  enter(): void {
+    const cpu = this.cpu;
+    const state = this.state;
+    if (!(cpu.cr0 & 1) || cpu.cr0 >>> 31 || cpu.cpl !== 0) throw new VmmUnsupported('trap-and-emulate enters a guest at CPL 0 in protected mode without paging only');
+    state.cr0 = cpu.cr0 >>> 0;
+    state.cr2 = cpu.cr2 >>> 0;
+    state.cr3 = cpu.cr3 >>> 0;
+    state.cr4 = cpu.cr4 >>> 0;
+    state.gdtr.base = cpu.gdtr.base >>> 0;
+    state.gdtr.limit = cpu.gdtr.limit;
+    state.idtr.base = cpu.idtr.base >>> 0;
+    state.idtr.limit = cpu.idtr.limit;
+    state.vif = (cpu.flags & EFLAGS_IF) !== 0;
+    const rb = state.reservedBase;
+    const mem = this.memory;
+    buildShadowGdt(mem, state.gdtr, rb);
+    for (let k = 0; k < TSS32_BYTES; k += 4) mem.write32(rb + VMM_TSS_OFFSET + k, 0);
+    // I/O map base beyond the TSS limit: no I/O permission bitmap, so every IN/OUT at CPL 1 >
+    // IOPL faults (SDM Vol. 1 §18.5.2). A base of 0 would make the TSS's own zero bytes a
+    // bitmap that grants ports 0–0x33F.
+    mem.write32(rb + VMM_TSS_OFFSET + TSS_IOMAP_DWORD, TSS32_BYTES << 16);
+    for (let k = 0; k < 256 * 8; k += 4) mem.write32(rb + VMM_IDT_OFFSET + k, 0);
+    cpu.gdtr.base = rb;
+    cpu.gdtr.limit = 0xffff;
+    cpu.idtr.base = rb + VMM_IDT_OFFSET;
+    cpu.idtr.limit = 256 * 8 - 1;
+    cpu.tr.setCache(VMM_TSS_SELECTOR, rb + VMM_TSS_OFFSET, TSS32_BYTES - 1, AR_P | SystemType.TSS32_BUSY);
+    for (let s = SegReg.ES; s <= SegReg.GS; s++) {
+      const seg = cpu.segs[s];
+      const c = shadowCache(seg.base, seg.limit, seg.ar, rb);
+      const sel = s === SegReg.CS || s === SegReg.SS ? (seg.selector & 0xfffc) | 1 : seg.selector;
+      seg.setCache(sel, seg.base, c.limit, c.ar);
+    }
+    setCpl(cpu, 1);
+    setEflagsBits(cpu, EFLAGS_IF, EFLAGS_IF | EFLAGS_IOPL);
+    flushTlb(cpu, true);
+    codeCache(cpu).flush();
+    cpu.breakBlock = true;
+  }
+
+  /** The VM exit: see the file header. Always true (nothing reaches the host IDT). */
+  private onExit(event: CpuEvent): boolean {
+    const cpu = this.cpu;
+    const state = this.state;
+    const c = classifyEvent(cpu, event);
+    state.event = event;
+    state.insn = c.insn;
+    this.saveState();
+    let action: ExitAction;
+    try {
+      action = dispatchExit(TRAP_AND_EMULATE, this.vcpu, c.info, c.vmmReason);
+    } catch (e) {
+      action = this.actionOfError(e);
+    }
+    state.event = null;
+    state.insn = null;
+    if (action.kind === 'wait') cpu.halted = true;
+    else if (action.kind === 'stop') this.stop(action.message);
+    return true;
+  }
+
+  private actionOfError(e: unknown): ExitAction {
+    if (e instanceof CpuFault) return this.reflectFault(e);
+    if (e instanceof VmmUnsupported) return stop(`trap-and-emulate: ${e.message}`);
+    return exitActionOfError(e);
+  }
+
+  /** Reflect a guest fault raised while emulating, with the double-fault rules (SDM Vol. 3A §6.15, Table 6-5). */
+  private reflectFault(fault: CpuFault): ExitAction {
+    let current = fault;
+    for (;;) {
+      try {
+        reflectEvent(this.cpu, this.state, current.vector, current.errorCode);
+        return { kind: 'resume' };
+      } catch (e) {
+        if (!(e instanceof CpuFault)) return this.actionOfError(e);
+        if (current.vector === Vector.DF) return stop(`guest triple fault: ${e} while delivering ${current}`);
+        current = isDoubleFaultPair(current.vector, e.vector) ? new CpuFault(Vector.DF, 0, `double fault: ${e} while delivering ${current}`) : e;
+      }
+    }
+  }
+
+  /** Save the guest state as VM exit does, then overlay what the guest believes (virtual IF, CRs, GDTR, IDTR). */
+  private saveState(): void {
+    const v = this.vmcs;
+    const s = this.state;
+    saveGuestState(this.cpu, v);
+    v.write(VMCS.GUEST_RFLAGS, ((v.read(VMCS.GUEST_RFLAGS) & ~EFLAGS_IF) | (s.vif ? EFLAGS_IF : 0)) >>> 0);
+    v.write(VMCS.GUEST_CR0, s.cr0);
+    v.write(VMCS.GUEST_CR3, s.cr3);
+    v.write(VMCS.GUEST_CR4, s.cr4);
+    v.write(VMCS.GUEST_GDTR_BASE, s.gdtr.base);
+    v.write(VMCS.GUEST_GDTR_LIMIT, s.gdtr.limit);
+    v.write(VMCS.GUEST_IDTR_BASE, s.idtr.base);
+    v.write(VMCS.GUEST_IDTR_LIMIT, s.idtr.limit);
+  }
+
+  private stop(message: string): void {
+    this.stopped ??= message;
+    this.cpu.requestStop(message);
+  }
+
+  /**
+   * Run the guest for at most `maxInstructions` instructions or, while it idles in HLT, the
+   * virtual time they take, firing the VM's device events on time (as Machine.run does).
+   */
+  run(maxInstructions: number): VmStop {
+    if (!Number.isSafeInteger(maxInstructions) || maxInstructions < 0) throw new RangeError(`the instruction budget must be a whole number >= 0, not ${maxInstructions}`);
+    const cpu = this.cpu;
+    const dev = this.devices;
+    const clock = dev.clock;
+    const endIcount = cpu.icount + maxInstructions;
+    const endNs = clock.now() + maxInstructions * clock.nsPerInstruction;
+    for (;;) {
+      if (this.stopped !== null) return { kind: 'stopped', message: this.stopped };
+      clock.runDue();
+      if (cpu.icount >= endIcount) return { kind: 'limit' };
+      const budget = Math.min(endIcount - cpu.icount, clock.instructionsUntilNextEvent());
+      clock.horizon = clock.timeAt(cpu.icount + budget);
+      dev.sliceCut = false;
+      const why = runCpu(cpu, budget);
+      clock.horizon = null;
+      if (this.stopped !== null) return { kind: 'stopped', message: this.stopped };
+      switch (why.kind) {
+        case 'limit':
+          continue;
+        case 'hlt': {
+          if (!this.state.vif) return this.halt('HLT with the virtual IF = 0: nothing can wake the vCPU');
+          const next = clock.nextEventAt();
+          if (next === Infinity) return this.halt('HLT with no VM device event scheduled: no interrupt can arrive');
+          if (next > endNs) {
+            clock.skipTo(endNs);
+            return { kind: 'limit' };
+          }
+          clock.skipTo(next);
+          continue;
+        }
+        case 'shutdown':
+          return this.halt(`host shutdown: ${why.reason}`);
+        case 'request': {
+          const status = dev.debugExit.status;
+          if (status !== null) {
+            dev.debugExit.status = null;
+            return { kind: 'exit', status };
+          }
+          if (dev.sliceCut) continue;
+          return this.halt(`stopped: ${why.why}`);
+        }
+        default:
+          return this.halt(`unexpected stop of the host CPU: ${why.kind}`);
+      }
+    }
+  }
+
+  private halt(message: string): VmStop {
+    this.stopped ??= message;
+    return { kind: 'stopped', message };
+  }
+}
