@@ -1,0 +1,254 @@
+import { describe, expect, it } from 'vitest';
+import { CR0_TS } from '../../../../emulator/arch/control-registers';
+import { VMCS } from '../../../../emulator/arch/vmcs';
+import { ExitReason } from '../../../../emulator/arch/vmx-exit-reasons';
+import { sdmCause, vmmCause, VmmExitReason } from '../../../../emulator/vmm/exit-cause';
+import { decodeIo } from '../../../../emulator/vmm/exit-info';
+import { EXIT, guestVm, peek, runGuest } from './guest';
+
+const R = 0x8000;
+const count = (vm: ReturnType<typeof guestVm>, r: ExitReason) => vm.stats.count(sdmCause(r));
+const countVmm = (vm: ReturnType<typeof guestVm>, r: VmmExitReason) => vm.stats.count(vmmCause(r));
+
+/** The guest's own GDT (flat 08h code, 10h data) and an IDT of 0x31 gates filled at run time. */
+const TABLES = `
+%macro setgate 2
+        mov eax, %2
+        mov [idt + %1*8], ax
+        mov word [idt + %1*8 + 2], 0x08
+        mov word [idt + %1*8 + 4], 0x8E00
+        shr eax, 16
+        mov [idt + %1*8 + 6], ax
+%endmacro
+%macro tables 0
+        align 8
+gdt:    dq 0, 0x00CF9A000000FFFF, 0x00CF92000000FFFF
+gdt_end:
+gdtr:   dw gdt_end - gdt - 1
+        dd gdt
+idtr:   dw 0x31*8 - 1
+        dd idt
+        align 8
+idt:    times 0x31*8 db 0
+%endmacro
+`;
+const MASK_PICS = 'mov al, 0xff\nout 0x21, al\nout 0xa1, al';
+
+describe('CR_ACCESS exits', () => {
+  it('MOV to/from CR0, CLTS, CR3 and CR4 read back the virtual registers; the host CR0 mirrors TS; one exit each', () => {
+    const vm = guestVm(`
+        mov eax, cr0
+        mov [${R}], eax
+        or eax, ${CR0_TS}
+        mov cr0, eax
+        mov eax, cr0
+        mov [${R + 4}], eax
+        clts
+        mov eax, cr0
+        mov [${R + 8}], eax
+        mov eax, 0x00102018
+        mov cr3, eax
+        mov ebx, cr3
+        mov [${R + 12}], ebx
+        mov eax, 0x10
+        mov cr4, eax
+        mov edx, cr4
+        mov [${R + 16}], edx
+        ${EXIT}`);
+    expect(runGuest(vm)).toEqual({ kind: 'exit', status: 1 });
+    expect(peek(vm, R)).toBe(0x11);
+    expect(peek(vm, R + 4)).toBe(0x19);
+    expect(peek(vm, R + 8)).toBe(0x11);
+    expect(peek(vm, R + 12)).toBe(0x00102018);
+    expect(peek(vm, R + 16)).toBe(0x10);
+    expect(vm.cpu.cr3).toBe(0); // the host's CR3 is the VMM's
+    expect(vm.cpu.cr0 & CR0_TS).toBe(0);
+    expect(count(vm, ExitReason.CR_ACCESS)).toBe(9);
+  });
+
+  it('MOV CR0 enabling paging stops the VM with a message naming it (no shadow paging in this slice)', () => {
+    const vm = guestVm(`mov eax, 0x80000011\nmov cr0, eax\n${EXIT}`);
+    const stop = runGuest(vm);
+    expect(stop.kind).toBe('stopped');
+    expect(stop.kind === 'stopped' && stop.message).toMatch(/paging/);
+  });
+});
+
+describe('IO_INSTRUCTION exits', () => {
+  it('record the SDM I/O qualification: the last exit is OUT imm8 to port F4h, 1 byte', () => {
+    const vm = guestVm(EXIT);
+    expect(runGuest(vm)).toEqual({ kind: 'exit', status: 1 });
+    expect(vm.vmcs.read(VMCS.VM_EXIT_REASON)).toBe(ExitReason.IO_INSTRUCTION);
+    expect(decodeIo(vm.vmcs.read(VMCS.EXIT_QUALIFICATION))).toEqual({ size: 1, in: false, string: false, rep: false, immediate: true, port: 0xf4 });
+    expect(vm.vmcs.read(VMCS.VM_EXIT_INSTRUCTION_LEN)).toBe(2);
+    expect(count(vm, ExitReason.IO_INSTRUCTION)).toBe(1);
+  });
+
+  it('IN reads the VM-private device (COM1 LSR: transmitter empty) into AL only', () => {
+    const vm = guestVm(`mov eax, 0x12345600\nmov dx, 0x3fd\nin al, dx\nmov [${R}], eax\n${EXIT}`);
+    expect(runGuest(vm)).toEqual({ kind: 'exit', status: 1 });
+    expect(peek(vm, R) & 0xffffff00).toBe(0x12345600);
+    expect(peek(vm, R) & 0x60).toBe(0x60);
+  });
+});
+
+describe('reflection through the guest IDT, LGDT/LIDT and the emulated IRET', () => {
+  const guest = `
+        lgdt [gdtr]
+        lidt [idtr]
+        setgate 0, de_handler
+        setgate 13, gp_handler
+        setgate 0x30, int_handler
+        ${MASK_PICS}
+        sti
+        xor ecx, ecx
+        mov eax, 1
+        div ecx                 ; #DE: reflected, the handler skips the 2-byte DIV
+        int 0x30
+after_int:
+        mov dword [${R + 20}], after_int
+        mov eax, 0x20000011     ; NW without CD: #GP(0) reflected from the emulated MOV CR0
+        mov cr0, eax
+        ${EXIT}
+de_handler:
+        mov eax, [esp + 4]
+        mov [${R}], eax         ; CS as pushed
+        mov eax, [esp + 8]
+        mov [${R + 4}], eax     ; EFLAGS as pushed
+        add dword [esp], 2
+        iret
+int_handler:
+        mov eax, [esp + 4]
+        mov [${R + 12}], eax
+        mov eax, [esp]
+        mov [${R + 16}], eax
+        iret
+gp_handler:
+        pop eax
+        mov [${R + 24}], eax    ; the error code
+        add dword [esp], 3
+        mov dword [${R + 28}], 1
+        iret
+        tables
+`;
+
+  it('the guest handlers see CS with RPL 0 and EFLAGS with the virtual IF, as on bare hardware, and IRET restores the virtual IF', () => {
+    const vm = guestVm(TABLES + guest);
+    expect(runGuest(vm)).toEqual({ kind: 'exit', status: 1 });
+    expect(peek(vm, R)).toBe(0x08);
+    expect(peek(vm, R + 4) & 0x200).toBe(0x200);
+    expect(peek(vm, R + 12)).toBe(0x08);
+    expect(peek(vm, R + 16)).toBe(peek(vm, R + 20)); // INT n pushes the next instruction
+    expect(peek(vm, R + 28)).toBe(1);
+    expect(peek(vm, R + 24)).toBe(0);
+    expect(vm.state.vif).toBe(true);
+    expect(vm.state.idtr.limit).toBe(0x31 * 8 - 1);
+    expect(vm.state.gdtr.limit).toBe(23);
+  });
+
+  it('counts each exit under its reason', () => {
+    const vm = guestVm(TABLES + guest);
+    runGuest(vm);
+    expect(count(vm, ExitReason.GDTR_IDTR_ACCESS)).toBe(2);
+    expect(count(vm, ExitReason.EXCEPTION_NMI)).toBe(1); // #DE (the #GP of the bad CR0 value is raised inside the CR_ACCESS exit)
+    expect(countVmm(vm, VmmExitReason.SOFTWARE_INTERRUPT)).toBe(1);
+    expect(countVmm(vm, VmmExitReason.IRET)).toBe(3);
+    expect(countVmm(vm, VmmExitReason.INTERRUPT_FLAG)).toBe(1);
+    expect(count(vm, ExitReason.CR_ACCESS)).toBe(1);
+    expect(count(vm, ExitReason.IO_INSTRUCTION)).toBe(3);
+    expect(vm.stats.total).toBe(12);
+  });
+});
+
+describe('virtual interrupts', () => {
+  const PROGRAM_PICS_AND_PIT = `
+        mov al, 0x11
+        out 0x20, al
+        out 0xa0, al
+        mov al, 0x20
+        out 0x21, al
+        mov al, 0x28
+        out 0xa1, al
+        mov al, 4
+        out 0x21, al
+        mov al, 2
+        out 0xa1, al
+        mov al, 1
+        out 0x21, al
+        out 0xa1, al
+        mov al, 0xfe            ; IRQ 0 only
+        out 0x21, al
+        mov al, 0xff
+        out 0xa1, al
+        mov al, 0x34            ; PIT counter 0, mode 2, divisor 100
+        out 0x43, al
+        mov al, 100
+        out 0x40, al
+        xor al, al
+        out 0x40, al
+`;
+  const HANDLER = `
+timer:
+        push eax
+        inc dword [${R}]
+        mov al, 0x20
+        out 0x20, al
+        pop eax
+        iret
+`;
+
+  it('the PIT interrupt wakes HLT and reaches the guest handler through its IDT as EXTERNAL_INTERRUPT exits', () => {
+    const vm = guestVm(`${TABLES}
+        lgdt [gdtr]
+        lidt [idtr]
+        setgate 0x20, timer
+        ${PROGRAM_PICS_AND_PIT}
+        sti
+.wait:  hlt
+        cmp dword [${R}], 3
+        jb .wait
+        cli
+        ${EXIT}
+${HANDLER}
+        tables`);
+    expect(runGuest(vm, 5_000_000)).toEqual({ kind: 'exit', status: 1 });
+    expect(peek(vm, R)).toBe(3);
+    expect(count(vm, ExitReason.EXTERNAL_INTERRUPT)).toBe(3);
+    expect(count(vm, ExitReason.HLT)).toBe(3);
+  });
+
+  it('a pending interrupt waits while the virtual IF is clear and arrives one instruction after STI', () => {
+    const vm = guestVm(`${TABLES}
+        lgdt [gdtr]
+        lidt [idtr]
+        setgate 0x20, timer
+        ${PROGRAM_PICS_AND_PIT}
+        mov ecx, 20000
+.spin:  loop .spin
+        mov eax, [${R}]
+        mov [${R + 4}], eax
+        sti
+        mov eax, [${R}]         ; the STI shadow: still 0
+        mov [${R + 8}], eax
+        mov eax, [${R}]
+        mov [${R + 12}], eax
+        cli
+        ${EXIT}
+${HANDLER}
+        tables`);
+    expect(runGuest(vm)).toEqual({ kind: 'exit', status: 1 });
+    expect(peek(vm, R + 4)).toBe(0);
+    expect(peek(vm, R + 8)).toBe(0);
+    expect(peek(vm, R + 12)).toBe(1);
+  });
+});
+
+describe('an exit with no handler', () => {
+  it('RDMSR at CPL 1 stops the VM with a loud message naming the reason and the guest CS:EIP', () => {
+    const vm = guestVm(`xor ecx, ecx\nrdmsr\n${EXIT}`);
+    const stop = runGuest(vm);
+    expect(stop.kind).toBe('stopped');
+    expect(stop.kind === 'stopped' && stop.message).toMatch(/no handler for exit reason 0x1f .*RDMSR.* at guest CS:EIP 0009:00100002/);
+    expect(vm.stats.count(sdmCause(ExitReason.RDMSR))).toBe(1);
+  });
+});
