@@ -43,6 +43,11 @@ export enum VmmExitReason {
   SYSTEM_CALL,
   /** INT n from the guest, reaching the VMM first and reflected through the guest's IDT. */
   SOFTWARE_INTERRUPT,
+  /**
+   * MOV SS / POP SS with a guest-kernel selector (RPL 0): under ring compression it faults
+   * (the RPL must equal the CPL, 1) and is loaded with RPL 1 (VT-x runs it natively).
+   */
+  STACK_SEGMENT_LOAD,
 }
 
 export type ExitCause = { readonly kind: 'sdm'; readonly reason: ExitReason } | { readonly kind: 'vmm'; readonly reason: VmmExitReason };

@@ -8,6 +8,7 @@
  *     (IN/OUT, HLT, MOV CR, LGDT/LIDT, RDMSR …)   → that SDM reason, with its qualification
  *   #GP at CPL 1 on CLI / STI                      → VMM INTERRUPT_FLAG
  *   #GP at CPL 1 on IRET                           → VMM IRET
+ *   #GP(selector) at CPL 1 on MOV SS / POP SS      → VMM STACK_SEGMENT_LOAD
  *   INT n, INT3, INTO, INT1                        → VMM SOFTWARE_INTERRUPT
  *   an interrupt from the VM's PIC                 → EXTERNAL_INTERRUPT
  *   any other exception                            → EXCEPTION_NMI (reflected)
@@ -27,6 +28,7 @@ import { VmmExitReason } from '../exit-cause';
 import { crAccessOfInsn, descriptorTableExitOfInsn, encodeCrAccess, encodeDescriptorTableInfo, encodeIo, exitInfoOfEvent, ioOfInsn, type ExitInfo } from '../exit-info';
 import { CLI_OPCODE, STI_OPCODE } from './exits/interrupt-flag';
 import { IRET_OPCODE } from './exits/iret';
+import { isStackSegmentLoad } from './exits/stack-segment';
 
 export interface ClassifiedExit {
   info: ExitInfo;
@@ -61,6 +63,7 @@ export function classifyEvent(cpu: Cpu, event: CpuEvent): ClassifiedExit {
   if (insn === null || insn.entry === null) return { info: base, insn: null };
   if (insn.opcode === CLI_OPCODE || insn.opcode === STI_OPCODE) return { info: base, vmmReason: VmmExitReason.INTERRUPT_FLAG, insn };
   if (insn.opcode === IRET_OPCODE) return { info: base, vmmReason: VmmExitReason.IRET, insn };
+  if (isStackSegmentLoad(insn.opcode, insn.reg) && event.errorCode !== 0) return { info: base, vmmReason: VmmExitReason.STACK_SEGMENT_LOAD, insn };
   const name = insn.entry.exit;
   if (name === undefined) return { info: base, insn };
   const reason = ExitReason[name];

@@ -13,6 +13,7 @@ import { onInterruptFlag } from './exits/interrupt-flag';
 import { onIoInstruction } from './exits/io';
 import { onIret } from './exits/iret';
 import { onReflect } from './exits/reflect';
+import { onStackSegmentLoad } from './exits/stack-segment';
 import type { TrapAndEmulateState } from './vm-state';
 
 export const TRAP_AND_EMULATE: VmmMode<TrapAndEmulateState> = {
@@ -27,5 +28,6 @@ export const TRAP_AND_EMULATE: VmmMode<TrapAndEmulateState> = {
     [ExitReason.GDTR_IDTR_ACCESS]: onGdtrIdtrAccess,
     [VmmExitReason.INTERRUPT_FLAG]: onInterruptFlag,
     [VmmExitReason.IRET]: onIret,
+    [VmmExitReason.STACK_SEGMENT_LOAD]: onStackSegmentLoad,
   },
 };

@@ -22,8 +22,8 @@
  * IF = 1, STI / MOV SS shadow) does the rest; the interrupt then arrives as an
  * EXTERNAL_INTERRUPT exit and is reflected through the guest's IDT.
  *
- * NOT YET (said plainly): paging (shadow page tables), guest user mode, LTR/LLDT, MOV SS /
- * POP SS with an RPL-0 selector (they fault at CPL 1 and are reflected as #GP), the 0/3/3
+ * NOT YET (said plainly): paging (shadow page tables), guest user mode, LTR/LLDT, LSS with an
+ * RPL-0 selector (it faults at CPL 1 and is reflected as #GP), the 0/3/3
  * model, several VMs and world switches (the guest state stays in the host CPU between
  * exits), write protection of the guest GDT, virtualization-hole events.
  */

@@ -243,6 +243,29 @@ ${HANDLER}
   });
 });
 
+describe('STACK_SEGMENT_LOAD exits', () => {
+  it('MOV SS and POP SS with the guest kernel selector load it with RPL 1; the stack keeps working; the guest reads SS with RPL 1', () => {
+    const vm = guestVm(`
+        mov ax, 0x10
+        mov ss, ax
+        xor ebx, ebx
+        mov bx, ss
+        mov [${R}], ebx
+        push dword 0x10
+        pop ss
+        mov [${R + 4}], esp
+        push dword 0x5a5a
+        pop eax
+        mov [${R + 8}], eax
+        ${EXIT}`);
+    expect(runGuest(vm)).toEqual({ kind: 'exit', status: 1 });
+    expect(peek(vm, R)).toBe(0x11);
+    expect(peek(vm, R + 4)).toBe(0x90000);
+    expect(peek(vm, R + 8)).toBe(0x5a5a);
+    expect(countVmm(vm, VmmExitReason.STACK_SEGMENT_LOAD)).toBe(2);
+  });
+});
+
 describe('an exit with no handler', () => {
   it('RDMSR at CPL 1 stops the VM with a loud message naming the reason and the guest CS:EIP', () => {
     const vm = guestVm(`xor ecx, ecx\nrdmsr\n${EXIT}`);
