@@ -1,6 +1,6 @@
 /**
  * The trap-and-emulate mode's exit-handler table (exit-dispatch.ts: one handler per reason;
- * a reason missing here — RDMSR, WRMSR, LDTR_TR_ACCESS, INVLPG … in this slice — is a loud
+ * a reason missing here — RDMSR, WRMSR, INVLPG … in this slice — is a loud
  * VmmError and stops the VM).
  */
 import { ExitReason } from '../../arch/vmx-exit-reasons';
@@ -12,6 +12,7 @@ import { onHlt } from './exits/hlt';
 import { onInterruptFlag } from './exits/interrupt-flag';
 import { onIoInstruction } from './exits/io';
 import { onIret } from './exits/iret';
+import { onLdtrTrAccess } from './exits/ldtr-tr';
 import { onReflect } from './exits/reflect';
 import { onStackSegmentLoad } from './exits/stack-segment';
 import type { TrapAndEmulateState } from './vm-state';
@@ -26,6 +27,7 @@ export const TRAP_AND_EMULATE: VmmMode<TrapAndEmulateState> = {
     [ExitReason.HLT]: onHlt,
     [ExitReason.CR_ACCESS]: onCrAccess,
     [ExitReason.GDTR_IDTR_ACCESS]: onGdtrIdtrAccess,
+    [ExitReason.LDTR_TR_ACCESS]: onLdtrTrAccess,
     [VmmExitReason.INTERRUPT_FLAG]: onInterruptFlag,
     [VmmExitReason.IRET]: onIret,
     [VmmExitReason.STACK_SEGMENT_LOAD]: onStackSegmentLoad,

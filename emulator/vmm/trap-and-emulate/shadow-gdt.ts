@@ -10,6 +10,7 @@
  *   +0x00000  shadow GDT, 8192 descriptors (64 KiB; the host GDTR limit is 0xFFFF)
  *   +0x10000  the VMM's 32-bit TSS (104 bytes), descriptor in shadow slot VMM_TSS_INDEX
  *   +0x11000  the VMM's IDT (256 zeroed gates: never read, every event is intercepted)
+ *   +0x12000  shadow LDT (up to SHADOW_LDT_ENTRIES), descriptor in shadow slot VMM_LDT_INDEX
  *
  * Shadow descriptors (SDM Vol. 3A §3.4.5 "Segment Descriptors"; ring compression as in
  * Adams & Agesen, ASPLOS 2006, §3.1): code and data descriptors (S = 1) are copied with a
@@ -37,6 +38,11 @@ export const SHADOW_GDT_ENTRIES = 8192;
 /** Shadow slot of the VMM's TSS descriptor (the last one; a guest GDT that long loses it, see `buildShadowGdt`). */
 export const VMM_TSS_INDEX = SHADOW_GDT_ENTRIES - 1;
 export const VMM_TSS_SELECTOR = VMM_TSS_INDEX << 3;
+/** Shadow slot of the shadow LDT's descriptor, and the offset and capacity of the shadow LDT. */
+export const VMM_LDT_INDEX = SHADOW_GDT_ENTRIES - 2;
+export const VMM_LDT_SELECTOR = VMM_LDT_INDEX << 3;
+export const SHADOW_LDT_OFFSET = 0x12000;
+export const SHADOW_LDT_ENTRIES = (VMM_AREA_BYTES - SHADOW_LDT_OFFSET) >>> 3;
 /** Size of a 32-bit TSS (SDM Vol. 3A §7.2.1, Figure 7-2). */
 export const TSS32_BYTES = 104;
 
@@ -91,16 +97,16 @@ export function shadowCache(base: number, limit: number, ar: number, reservedBas
 
 /**
  * Write the shadow GDT for the guest's GDT into the reserved area, with the VMM's TSS
- * descriptor in slot VMM_TSS_INDEX.
+ * descriptor in slot VMM_TSS_INDEX (slot VMM_LDT_INDEX is left zero: `installShadowLdt`).
  * @param mem host physical memory (the guest's GDT is read from it: no paging in this slice)
  * @param guest the guest's GDTR (base: guest-physical = linear; limit in bytes - 1)
  * @param reservedBase physical (= linear) address of the reserved area
  * @returns the number of guest descriptors shadowed
- * @throws RangeError when the guest GDT would cover the VMM's TSS slot (limit > 0xFFF7)
+ * @throws RangeError when the guest GDT would cover the VMM's LDT or TSS slot (limit > 0xFFEF)
  */
 export function buildShadowGdt(mem: PhysicalMemory, guest: GuestTableRegister, reservedBase: number): number {
   const count = Math.min(Math.floor(((guest.limit & 0xffff) + 1) / 8), SHADOW_GDT_ENTRIES);
-  if (count > VMM_TSS_INDEX) throw new RangeError('guest GDT uses the slot of the VMM TSS descriptor (8191): not supported');
+  if (count > VMM_LDT_INDEX) throw new RangeError('guest GDT uses the slots of the VMM LDT and TSS descriptors (8190, 8191): not supported');
   const gdt = reservedBase + SHADOW_GDT_OFFSET;
   for (let n = 0; n < SHADOW_GDT_ENTRIES; n++) {
     let lo = 0;
@@ -116,4 +122,28 @@ export function buildShadowGdt(mem: PhysicalMemory, guest: GuestTableRegister, r
   mem.write32(gdt + VMM_TSS_INDEX * 8, lo);
   mem.write32(gdt + VMM_TSS_INDEX * 8 + 4, hi);
   return count;
+}
+
+/**
+ * Write the shadow LDT for a guest LDT (descriptors shadowed as in the GDT) and its
+ * descriptor into shadow GDT slot VMM_LDT_INDEX.
+ * @param guest the guest LDT's base (linear = physical) and limit (bytes - 1)
+ * @returns the shadow LDT's base and limit, for the host LDTR cache
+ * @throws RangeError when the guest LDT has more than SHADOW_LDT_ENTRIES descriptors
+ */
+export function installShadowLdt(mem: PhysicalMemory, guest: GuestTableRegister, reservedBase: number): GuestTableRegister {
+  const count = Math.floor(((guest.limit >>> 0) + 1) / 8);
+  if (count > SHADOW_LDT_ENTRIES) throw new RangeError(`guest LDT of ${count} descriptors exceeds the shadow LDT (${SHADOW_LDT_ENTRIES})`);
+  const ldt = reservedBase + SHADOW_LDT_OFFSET;
+  for (let n = 0; n < count; n++) {
+    const from = guest.base + n * 8;
+    const [lo, hi] = from + 8 <= reservedBase ? shadowDescriptor(mem.read32(from), mem.read32(from + 4), reservedBase) : [0, 0];
+    mem.write32(ldt + n * 8, lo);
+    mem.write32(ldt + n * 8 + 4, hi);
+  }
+  const limit = Math.max(count * 8 - 1, 0);
+  const [lo, hi] = encodeDescriptor(ldt, limit, AR_P | SystemType.LDT);
+  mem.write32(reservedBase + SHADOW_GDT_OFFSET + VMM_LDT_INDEX * 8, lo);
+  mem.write32(reservedBase + SHADOW_GDT_OFFSET + VMM_LDT_INDEX * 8 + 4, hi);
+  return { base: ldt, limit };
 }

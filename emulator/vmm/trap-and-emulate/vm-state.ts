@@ -23,6 +23,9 @@ export interface TrapAndEmulateState {
   /** Virtual GDTR and IDTR, as the guest's LGDT / LIDT loaded them. */
   readonly gdtr: GuestTableRegister;
   readonly idtr: GuestTableRegister;
+  /** Virtual LDTR and TR selectors as the guest's LLDT / LTR loaded them (0: none yet), with the guest LDT's base and limit. */
+  ldtr: { selector: number; base: number; limit: number };
+  tr: number;
   /** First linear (= physical) address of the VMM's reserved area (shadow-gdt.ts). */
   readonly reservedBase: number;
   readonly memory: PhysicalMemory;

@@ -22,7 +22,7 @@
  * IF = 1, STI / MOV SS shadow) does the rest; the interrupt then arrives as an
  * EXTERNAL_INTERRUPT exit and is reflected through the guest's IDT.
  *
- * NOT YET (said plainly): paging (shadow page tables), guest user mode, LTR/LLDT, LSS with an
+ * NOT YET (said plainly): paging (shadow page tables), guest user mode, LSS with an
  * RPL-0 selector (it faults at CPL 1 and is reflected as #GP), the 0/3/3
  * model, several VMs and world switches (the guest state stays in the host CPU between
  * exits), write protection of the guest GDT, virtualization-hole events.
@@ -52,7 +52,7 @@ import { buildShadowGdt, shadowCache, TSS32_BYTES, VMM_AREA_BYTES, VMM_IDT_OFFSE
 import { reflectEvent, VmmUnsupported } from './virtual-delivery';
 import { VmDevices } from './vm-devices';
 import type { TrapAndEmulateState } from './vm-state';
-import { AR_P, SystemType } from '../../arch/segments';
+import { AR_P, AR_UNUSABLE, SystemType } from '../../arch/segments';
 
 /** Where the loader's entry GDT goes (guest-physical), as on the bare machine. */
 const ENTRY_GDT_BASE = 0x500;
@@ -100,6 +100,8 @@ export class TrapAndEmulateVm {
       cr4: 0,
       gdtr: { base: 0, limit: 0 },
       idtr: { base: 0, limit: 0 },
+      ldtr: { selector: 0, base: 0, limit: 0 },
+      tr: 0,
       reservedBase: this.memory.size - VMM_AREA_BYTES,
       memory: this.memory,
       devices: this.devices,
@@ -165,6 +167,10 @@ export class TrapAndEmulateVm {
     cpu.gdtr.limit = 0xffff;
     cpu.idtr.base = rb + VMM_IDT_OFFSET;
     cpu.idtr.limit = 256 * 8 - 1;
+    // No guest LDT yet (the entry state has none): the host LDTR is unusable until the guest's LLDT.
+    state.ldtr = { selector: 0, base: 0, limit: 0 };
+    state.tr = 0;
+    cpu.ldtr.setCache(0, 0, 0, AR_UNUSABLE);
     cpu.tr.setCache(VMM_TSS_SELECTOR, rb + VMM_TSS_OFFSET, TSS32_BYTES - 1, AR_P | SystemType.TSS32_BUSY);
     for (let s = SegReg.ES; s <= SegReg.GS; s++) {
       const seg = cpu.segs[s];

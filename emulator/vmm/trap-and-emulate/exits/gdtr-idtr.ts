@@ -7,7 +7,7 @@
  */
 import { ea, readV16, readV32 } from '../../../cpu/memory-access';
 import { RESUME, type ExitAction, type ExitContext } from '../../exit-dispatch';
-import { buildShadowGdt } from '../shadow-gdt';
+import { buildShadowGdt, installShadowLdt } from '../shadow-gdt';
 import { VmmUnsupported } from '../virtual-delivery';
 import type { TrapAndEmulateState } from '../vm-state';
 import { exitInsn, retire } from './retire';
@@ -23,6 +23,8 @@ export function onGdtrIdtrAccess(ctx: ExitContext<TrapAndEmulateState>): ExitAct
   if (insn.reg === 2) {
     try {
       buildShadowGdt(state.memory, { base, limit }, state.reservedBase);
+      // The host LDTR still holds the shadow LDT: its descriptor slot comes back.
+      if ((state.ldtr.selector & 0xfffc) !== 0) installShadowLdt(state.memory, state.ldtr, state.reservedBase);
     } catch (e) {
       if (e instanceof RangeError) throw new VmmUnsupported(e.message);
       throw e;

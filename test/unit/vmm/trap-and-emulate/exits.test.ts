@@ -4,6 +4,7 @@ import { VMCS } from '../../../../emulator/arch/vmcs';
 import { ExitReason } from '../../../../emulator/arch/vmx-exit-reasons';
 import { sdmCause, vmmCause, VmmExitReason } from '../../../../emulator/vmm/exit-cause';
 import { decodeIo } from '../../../../emulator/vmm/exit-info';
+import { VMM_LDT_SELECTOR, VMM_TSS_OFFSET, VMM_TSS_SELECTOR } from '../../../../emulator/vmm/trap-and-emulate/shadow-gdt';
 import { EXIT, guestVm, peek, runGuest } from './guest';
 
 const R = 0x8000;
@@ -263,6 +264,46 @@ describe('STACK_SEGMENT_LOAD exits', () => {
     expect(peek(vm, R + 4)).toBe(0x90000);
     expect(peek(vm, R + 8)).toBe(0x5a5a);
     expect(countVmm(vm, VmmExitReason.STACK_SEGMENT_LOAD)).toBe(2);
+  });
+});
+
+describe('LDTR_TR_ACCESS exits', () => {
+  it('LTR marks the guest TSS busy and gives the VMM TSS its ring-0 stack as ring 1; LLDT installs a shadow LDT whose selectors load', () => {
+    const vm = guestVm(`
+        lgdt [gdtr2]
+        mov ax, 0x18
+        ltr ax
+        mov ax, 0x20
+        lldt ax
+        mov ax, 0x04            ; LDT entry 0: data, base 0x7000
+        mov fs, ax
+        mov eax, [fs:0]
+        mov [${R}], eax
+        ${EXIT}
+        align 8
+gdt2:   dq 0, 0x00CF9A000000FFFF, 0x00CF92000000FFFF
+        dw 0x67, (tss - $$ + 0x100000) & 0xffff, 0x8900 | ((tss - $$ + 0x100000) >> 16) & 0xff, 0
+        dw 7, (ldt - $$ + 0x100000) & 0xffff, 0x8200 | ((ldt - $$ + 0x100000) >> 16) & 0xff, 0
+gdt2_end:
+gdtr2:  dw gdt2_end - gdt2 - 1
+        dd gdt2
+        align 8
+ldt:    dq 0x004092007000FFFF
+tss:    dd 0, 0x8F000, 0x10
+        times 23 dd 0`);
+    vm.memory.write32(0x7000, 0xcafe);
+    expect(runGuest(vm)).toEqual({ kind: 'exit', status: 1 });
+    expect(peek(vm, R)).toBe(0xcafe);
+    expect(vm.state.tr).toBe(0x18);
+    expect(vm.state.ldtr.selector).toBe(0x20);
+    expect(vm.cpu.tr.selector).toBe(VMM_TSS_SELECTOR);
+    expect(vm.cpu.ldtr.selector).toBe(VMM_LDT_SELECTOR);
+    const tssDesc = vm.state.gdtr.base + 0x18;
+    expect((peek(vm, tssDesc + 4) >>> 8) & 0xf).toBe(0xb); // busy
+    const vmmTss = vm.state.reservedBase + VMM_TSS_OFFSET;
+    expect(peek(vm, vmmTss + 0x0c)).toBe(0x8f000);
+    expect(peek(vm, vmmTss + 0x10) & 0xffff).toBe(0x11);
+    expect(count(vm, ExitReason.LDTR_TR_ACCESS)).toBe(2);
   });
 });
 

@@ -1,0 +1,98 @@
+/**
+ * EXIT_REASON_LDTR_TR_ACCESS (47): LLDT and LTR fault at CPL 1 with #GP(0) and are emulated
+ * with the SDM's checks against the guest's own GDT (Vol. 2A "LLDT", Vol. 2A "LTR"):
+ *
+ *   LLDT  null selector: the virtual LDTR becomes unusable; else TI = 0, inside the guest
+ *         GDT, an LDT descriptor (#GP(selector)), present (#NP(selector)). The host LDTR then
+ *         holds a SHADOW LDT (descriptors shadowed as in the GDT) through shadow GDT slot
+ *         VMM_LDT_INDEX, so SLDT shows the VMM's selector (the hole).
+ *   LTR   non-null (#GP(0)), TI = 0, inside the guest GDT, an available TSS (#GP(selector)),
+ *         present (#NP(selector)); the guest descriptor is marked busy, as LTR does. The host
+ *         TR stays the VMM's TSS (STR shows it: the hole); its ring-1 stack becomes the guest
+ *         TSS's ring-0 stack (SS0 with RPL 1, ESP0), for guest user → kernel transitions.
+ *
+ * SLDT and STR do not fault at CPL 1 and never come here.
+ * NOT YET: the guest LDT and TSS are not write-protected — a later change of the guest's
+ * LDT descriptors or of its TSS.ESP0 reaches the shadow only at the next LLDT / LTR; 16-bit
+ * TSSs give no ring-1 stack.
+ */
+import { AR_P, AR_UNUSABLE, decodeDescriptor, SystemType } from '../../../arch/segments';
+import { gp, np } from '../../../cpu/fault';
+import { ea, readV16 } from '../../../cpu/memory-access';
+import { getReg16 } from '../../../cpu/operands';
+import { RESUME, type ExitAction, type ExitContext } from '../../exit-dispatch';
+import { installShadowLdt, shadowDescriptor, VMM_LDT_SELECTOR, VMM_TSS_OFFSET } from '../shadow-gdt';
+import { VmmUnsupported } from '../virtual-delivery';
+import type { TrapAndEmulateState } from '../vm-state';
+import { exitInsn, retire } from './retire';
+
+const LLDT = 2;
+const LTR = 3;
+/** TSS32 offsets of ESP0, SS0, ESP1, SS1 (SDM Vol. 3A Figure 7-2). */
+const TSS_ESP0 = 4;
+const TSS_SS0 = 8;
+const TSS_ESP1 = 0x0c;
+const TSS_SS1 = 0x10;
+/** The busy bit of a TSS descriptor's type, in the high dword. */
+const TSS_BUSY_BIT_HI = 1 << 9;
+
+/**
+ * A descriptor of the guest's GDT (guest-physical = linear in this slice).
+ * @throws CpuFault #GP(selector) when TI = 1 or the entry lies beyond the guest GDT limit
+ */
+function guestGdtEntry(state: TrapAndEmulateState, sel: number): { at: number; lo: number; hi: number } {
+  if (sel & 4) throw gp(sel & 0xfffc, `selector 0x${sel.toString(16)} names the LDT, not the GDT`);
+  const index = sel >>> 3;
+  if (index * 8 + 7 > state.gdtr.limit) throw gp(sel & 0xfffc, `selector 0x${sel.toString(16)} lies beyond the guest GDT limit`);
+  const at = state.gdtr.base + index * 8;
+  if (at + 8 > state.reservedBase) throw gp(sel & 0xfffc, `guest descriptor 0x${sel.toString(16)} lies in the VMM's reserved area`);
+  return { at, lo: state.memory.read32(at), hi: state.memory.read32(at + 4) };
+}
+
+export function onLdtrTrAccess(ctx: ExitContext<TrapAndEmulateState>): ExitAction {
+  const { cpu, state } = ctx;
+  const insn = exitInsn(state.insn, 'LDTR/TR access');
+  if (insn.reg !== LLDT && insn.reg !== LTR) throw new Error(`internal: LDTR/TR exit for 0F 00 /${insn.reg}, which does not fault at CPL 1`);
+  const sel = insn.mod === 3 ? getReg16(cpu, insn.rm) : readV16(cpu, insn.seg, ea(cpu, insn));
+  const mem = state.memory;
+  if (insn.reg === LLDT) {
+    if ((sel & 0xfffc) === 0) {
+      state.ldtr = { selector: sel, base: 0, limit: 0 };
+      cpu.ldtr.setCache(0, 0, 0, AR_UNUSABLE);
+    } else {
+      const e = guestGdtEntry(state, sel);
+      const d = decodeDescriptor(e.lo, e.hi);
+      if ((d.ar & 0x1f) !== SystemType.LDT) throw gp(sel & 0xfffc, `LLDT: selector 0x${sel.toString(16)} is not an LDT descriptor`);
+      if (!(d.ar & AR_P)) throw np(sel & 0xfffc, `LLDT: LDT 0x${sel.toString(16)} is not present`);
+      let shadow;
+      try {
+        shadow = installShadowLdt(mem, { base: d.base, limit: d.limit }, state.reservedBase);
+      } catch (err) {
+        if (err instanceof RangeError) throw new VmmUnsupported(err.message);
+        throw err;
+      }
+      state.ldtr = { selector: sel, base: d.base, limit: d.limit };
+      cpu.ldtr.setCache(VMM_LDT_SELECTOR, shadow.base, shadow.limit, AR_P | SystemType.LDT);
+    }
+  } else {
+    if ((sel & 0xfffc) === 0) throw gp(0, 'LTR: null selector');
+    const e = guestGdtEntry(state, sel);
+    const d = decodeDescriptor(e.lo, e.hi);
+    const type = d.ar & 0x1f;
+    if (type !== SystemType.TSS32_AVAILABLE && type !== SystemType.TSS16_AVAILABLE) throw gp(sel & 0xfffc, `LTR: selector 0x${sel.toString(16)} is not an available TSS`);
+    if (!(d.ar & AR_P)) throw np(sel & 0xfffc, `LTR: TSS 0x${sel.toString(16)} is not present`);
+    const hi = e.hi | TSS_BUSY_BIT_HI;
+    mem.write32(e.at + 4, hi);
+    const [slo, shi] = shadowDescriptor(e.lo, hi, state.reservedBase);
+    mem.write32(state.reservedBase + (sel >>> 3) * 8, slo);
+    mem.write32(state.reservedBase + (sel >>> 3) * 8 + 4, shi);
+    state.tr = sel;
+    if (type === SystemType.TSS32_AVAILABLE && d.limit >= TSS_SS0 + 1 && d.base + TSS_SS0 + 2 <= state.reservedBase) {
+      const vmmTss = state.reservedBase + VMM_TSS_OFFSET;
+      mem.write32(vmmTss + TSS_ESP1, mem.read32(d.base + TSS_ESP0));
+      mem.write32(vmmTss + TSS_SS1, (mem.read16(d.base + TSS_SS0) & 0xfffc) | 1);
+    }
+  }
+  retire(cpu, insn);
+  return RESUME;
+}
