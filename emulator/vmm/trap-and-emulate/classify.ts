@@ -4,8 +4,8 @@
  * with the CPU's own decoder — to the exit information VT-x would record (exit-info.ts)
  * and, where no SDM reason fits, a software-VMM reason (docs/vmm-design.md, "Exits").
  *
- *   #GP at CPL 1 on an instruction whose opcode-table row names an `exit` reason
- *     (IN/OUT, HLT, MOV CR, LGDT/LIDT, RDMSR …)   → that SDM reason, with its qualification
+ *   #GP at CPL 1 on a privileged (CPL0 / IOPL) instruction whose opcode-table row names an
+ *     `exit` reason (IN/OUT, HLT, MOV CR, LGDT/LIDT, RDMSR …) → that SDM reason, with its qualification
  *   #GP at CPL 1 on CLI / STI                      → VMM INTERRUPT_FLAG
  *   #GP at CPL 1 on IRET                           → VMM IRET
  *   #GP(selector) at CPL 1 on MOV SS / POP SS      → VMM STACK_SEGMENT_LOAD
@@ -23,6 +23,7 @@ import type { Cpu, CpuEvent } from '../../cpu/cpu';
 import { CpuFault } from '../../cpu/fault';
 import { decode } from '../../cpu/decoder/decoder';
 import type { Insn } from '../../cpu/decoder/insn';
+import { Attr } from '../../cpu/decoder/types';
 import { readLinear } from '../../cpu/memory-access';
 import { VmmExitReason } from '../exit-cause';
 import { crAccessOfInsn, descriptorTableExitOfInsn, encodeCrAccess, encodeDescriptorTableInfo, encodeIo, exitInfoOfEvent, ioOfInsn, type ExitInfo } from '../exit-info';
@@ -65,7 +66,10 @@ export function classifyEvent(cpu: Cpu, event: CpuEvent): ClassifiedExit {
   if (insn.opcode === IRET_OPCODE) return { info: base, vmmReason: VmmExitReason.IRET, insn };
   if (isStackSegmentLoad(insn.opcode, insn.reg) && event.errorCode !== 0) return { info: base, vmmReason: VmmExitReason.STACK_SEGMENT_LOAD, insn };
   const name = insn.entry.exit;
-  if (name === undefined) return { info: base, insn };
+  // Only CPL0 / IOPL rows fault for privilege at CPL 1; a #GP of any other instruction that
+  // VT-x would intercept (SGDT, SIDT, SLDT, STR, RDTSC …: operand beyond a limit) is the
+  // guest's own fault, reflected.
+  if (name === undefined || ((insn.entry.attrs ?? 0) & (Attr.CPL0 | Attr.IOPL)) === 0) return { info: base, insn };
   const reason = ExitReason[name];
   const info: ExitInfo = { reason, instructionLength: insn.len };
   switch (reason) {

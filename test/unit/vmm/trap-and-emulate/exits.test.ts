@@ -307,6 +307,53 @@ tss:    dd 0, 0x8F000, 0x10
   });
 });
 
+describe('guest faults and stops', () => {
+  it('a #GP of SGDT (its operand in the VMM area, beyond the truncated DS limit) is the guest fault, reflected, not an emulation', () => {
+    const vm = guestVm(`${TABLES}
+        lgdt [gdtr]
+        lidt [idtr]
+        setgate 13, gp_handler
+        sgdt [0x01FF0000]
+        mov dword [${R + 4}], 1
+        ${EXIT}
+gp_handler:
+        pop eax
+        mov [${R}], eax
+        add dword [esp], 7      ; sgdt [disp32] is 7 bytes
+        iret
+        tables`);
+    vm.memory.write32(R, 0xffffffff);
+    expect(runGuest(vm)).toEqual({ kind: 'exit', status: 1 });
+    expect(peek(vm, R)).toBe(0);
+    expect(peek(vm, R + 4)).toBe(1);
+    expect(count(vm, ExitReason.EXCEPTION_NMI)).toBe(1);
+    expect(count(vm, ExitReason.GDTR_IDTR_ACCESS)).toBe(2);
+  });
+
+  it('an exception with no usable guest IDT ends in a guest triple fault that stops the VM with the chain of faults', () => {
+    const vm = guestVm(`xor ecx, ecx\ndiv ecx\n${EXIT}`);
+    const stop = runGuest(vm);
+    expect(stop.kind === 'stopped' && stop.message).toMatch(/^guest triple fault: .*while delivering #DF/);
+  });
+
+  it('HLT with the virtual IF clear stops the VM: nothing can wake the vCPU', () => {
+    const vm = guestVm(`cli\nhlt\n${EXIT}`);
+    expect(runGuest(vm)).toEqual({ kind: 'stopped', message: 'HLT with the virtual IF = 0: nothing can wake the vCPU' });
+    expect(count(vm, ExitReason.HLT)).toBe(1);
+  });
+
+  it('the VMCS record shows the guest view at an exit: virtual IF, the guest GDTR and CR0, not the shadow ones', () => {
+    const vm = guestVm(EXIT);
+    runGuest(vm);
+    expect(vm.cpu.flags & 0x200).toBe(0x200);
+    expect(vm.vmcs.read(VMCS.GUEST_RFLAGS) & 0x200).toBe(0);
+    expect(vm.vmcs.read(VMCS.GUEST_GDTR_BASE)).toBe(vm.state.gdtr.base);
+    expect(vm.vmcs.read(VMCS.GUEST_GDTR_BASE)).not.toBe(vm.cpu.gdtr.base);
+    expect(vm.vmcs.read(VMCS.GUEST_CR0)).toBe(0x11);
+    expect(vm.vmcs.read(VMCS.GUEST_CS_SELECTOR)).toBe(0x09);
+  });
+});
+
 describe('an exit with no handler', () => {
   it('RDMSR at CPL 1 stops the VM with a loud message naming the reason and the guest CS:EIP', () => {
     const vm = guestVm(`xor ecx, ecx\nrdmsr\n${EXIT}`);
