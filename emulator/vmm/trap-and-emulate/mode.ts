@@ -1,6 +1,6 @@
 /**
  * The trap-and-emulate mode's exit-handler table (exit-dispatch.ts: one handler per reason;
- * a reason missing here — RDMSR, WRMSR, INVLPG … in this slice — is a loud
+ * a reason missing here — INVLPG, MOV DR, WBINVD … in this slice — is a loud
  * VmmError and stops the VM).
  */
 import { ExitReason } from '../../arch/vmx-exit-reasons';
@@ -11,6 +11,7 @@ import { onGdtrIdtrAccess } from './exits/gdtr-idtr';
 import { onHlt } from './exits/hlt';
 import { onInterruptFlag } from './exits/interrupt-flag';
 import { onIoInstruction } from './exits/io';
+import { onRdmsr, onWrmsr } from './exits/msr';
 import { onIret } from './exits/iret';
 import { onLdtrTrAccess } from './exits/ldtr-tr';
 import { onReflect } from './exits/reflect';
@@ -28,6 +29,8 @@ export const TRAP_AND_EMULATE: VmmMode<TrapAndEmulateState> = {
     [ExitReason.CR_ACCESS]: onCrAccess,
     [ExitReason.GDTR_IDTR_ACCESS]: onGdtrIdtrAccess,
     [ExitReason.LDTR_TR_ACCESS]: onLdtrTrAccess,
+    [ExitReason.RDMSR]: onRdmsr,
+    [ExitReason.WRMSR]: onWrmsr,
     [VmmExitReason.INTERRUPT_FLAG]: onInterruptFlag,
     [VmmExitReason.IRET]: onIret,
     [VmmExitReason.STACK_SEGMENT_LOAD]: onStackSegmentLoad,

@@ -26,6 +26,10 @@ export interface TrapAndEmulateState {
   /** Virtual LDTR and TR selectors as the guest's LLDT / LTR loaded them (0: none yet), with the guest LDT's base and limit. */
   ldtr: { selector: number; base: number; limit: number };
   tr: number;
+  /** Virtual IA32_SYSENTER_CS / _ESP / _EIP (the host's stay 0 while the guest runs). */
+  sysenterCs: number;
+  sysenterEsp: number;
+  sysenterEip: number;
   /** First linear (= physical) address of the VMM's reserved area (shadow-gdt.ts). */
   readonly reservedBase: number;
   readonly memory: PhysicalMemory;

@@ -102,6 +102,9 @@ export class TrapAndEmulateVm {
       idtr: { base: 0, limit: 0 },
       ldtr: { selector: 0, base: 0, limit: 0 },
       tr: 0,
+      sysenterCs: 0,
+      sysenterEsp: 0,
+      sysenterEip: 0,
       reservedBase: this.memory.size - VMM_AREA_BYTES,
       memory: this.memory,
       devices: this.devices,
@@ -154,6 +157,10 @@ export class TrapAndEmulateVm {
     state.idtr.base = cpu.idtr.base >>> 0;
     state.idtr.limit = cpu.idtr.limit;
     state.vif = (cpu.flags & EFLAGS_IF) !== 0;
+    state.sysenterCs = cpu.sysenterCs;
+    state.sysenterEsp = cpu.sysenterEsp;
+    state.sysenterEip = cpu.sysenterEip;
+    cpu.sysenterCs = cpu.sysenterEsp = cpu.sysenterEip = 0;
     const rb = state.reservedBase;
     const mem = this.memory;
     buildShadowGdt(mem, state.gdtr, rb);
@@ -240,6 +247,9 @@ export class TrapAndEmulateVm {
     v.write(VMCS.GUEST_GDTR_LIMIT, s.gdtr.limit);
     v.write(VMCS.GUEST_IDTR_BASE, s.idtr.base);
     v.write(VMCS.GUEST_IDTR_LIMIT, s.idtr.limit);
+    v.write(VMCS.GUEST_SYSENTER_CS, s.sysenterCs);
+    v.write(VMCS.GUEST_SYSENTER_ESP, s.sysenterEsp);
+    v.write(VMCS.GUEST_SYSENTER_EIP, s.sysenterEip);
   }
 
   private stop(message: string): void {

@@ -354,12 +354,50 @@ gp_handler:
   });
 });
 
+describe('RDMSR and WRMSR exits', () => {
+  it('write and read back the virtual SYSENTER MSRs while the host MSRs stay 0; an unimplemented MSR is a #GP(0) reflected', () => {
+    const vm = guestVm(`${TABLES}
+        lgdt [gdtr]
+        lidt [idtr]
+        setgate 13, gp_handler
+        mov ecx, 0x174
+        mov eax, 0x08
+        xor edx, edx
+        wrmsr
+        mov ecx, 0x176
+        mov eax, 0x00123456
+        wrmsr
+        xor eax, eax
+        rdmsr
+        mov [${R}], eax
+        mov ecx, 0x1b           ; IA32_APIC_BASE: not on this model
+        rdmsr
+        ${EXIT}
+gp_handler:
+        pop eax
+        mov dword [${R + 4}], 1
+        add dword [esp], 2
+        iret
+        tables`);
+    expect(runGuest(vm)).toEqual({ kind: 'exit', status: 1 });
+    expect(peek(vm, R)).toBe(0x00123456);
+    expect(peek(vm, R + 4)).toBe(1);
+    expect(vm.state.sysenterCs).toBe(0x08);
+    expect(vm.state.sysenterEip).toBe(0x00123456);
+    expect(vm.cpu.sysenterCs).toBe(0);
+    expect(vm.cpu.sysenterEip).toBe(0);
+    expect(vm.vmcs.read(VMCS.GUEST_SYSENTER_EIP)).toBe(0x00123456);
+    expect(count(vm, ExitReason.WRMSR)).toBe(2);
+    expect(count(vm, ExitReason.RDMSR)).toBe(2);
+  });
+});
+
 describe('an exit with no handler', () => {
-  it('RDMSR at CPL 1 stops the VM with a loud message naming the reason and the guest CS:EIP', () => {
-    const vm = guestVm(`xor ecx, ecx\nrdmsr\n${EXIT}`);
+  it('WBINVD at CPL 1 stops the VM with a loud message naming the reason and the guest CS:EIP', () => {
+    const vm = guestVm(`nop\nwbinvd\n${EXIT}`);
     const stop = runGuest(vm);
     expect(stop.kind).toBe('stopped');
-    expect(stop.kind === 'stopped' && stop.message).toMatch(/no handler for exit reason 0x1f .*RDMSR.* at guest CS:EIP 0009:00100002/);
-    expect(vm.stats.count(sdmCause(ExitReason.RDMSR))).toBe(1);
+    expect(stop.kind === 'stopped' && stop.message).toMatch(/no handler for exit reason 0x36 .*WBINVD.* at guest CS:EIP 0009:00100001/);
+    expect(vm.stats.count(sdmCause(ExitReason.WBINVD))).toBe(1);
   });
 });
