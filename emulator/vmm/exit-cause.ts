@@ -30,7 +30,10 @@ export const VMM_EXIT_REASON_BASE = 0x10000;
 /** Software-VMM exit reasons with no SDM equivalent (issue 5, "Exit accounting"). Additive: new modes add names at the end. */
 export enum VmmExitReason {
   /** A shadow page-table miss resolved without the guest noticing (the guest's own tables map the page). */
-  HIDDEN_PAGE_FAULT = VMM_EXIT_REASON_BASE,
+  // A literal, not VMM_EXIT_REASON_BASE: esbuild (the bundles: CLI, bench, extension)
+  // numbers the members after a non-literal initializer `undefined` instead of
+  // continuing from it, which left every VMM reason but this one undefined in dist/.
+  HIDDEN_PAGE_FAULT = 0x10000,
   /** A write to a write-protected guest page-table page, trapped to keep the shadow tables coherent. */
   GUEST_PAGE_TABLE_WRITE,
   /** A guest access to the linear range the VMM reserves for itself (address-space compression), emulated. */
