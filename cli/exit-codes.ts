@@ -17,6 +17,12 @@ export const EXIT_USAGE = 2;
 export const EXIT_TRIPLE_FAULT = 4;
 /** `run`: `--max-instructions` instructions retired and the guest had not exited. */
 export const EXIT_INSTRUCTION_LIMIT = 6;
+/**
+ * `run --vmm trap-and-emulate`: the VMM stopped the VM (message on stderr): the guest did
+ * something the VMM does not support yet (e.g. enable paging), an exit had no handler, the
+ * guest triple-faulted, or it halted with nothing to wake it.
+ */
+export const EXIT_VMM_STOPPED = 8;
 /** An internal error of Vanderpool (a bug: please report it with the stack trace printed). */
 export const EXIT_INTERNAL = 70;
 /** `run`: interrupted by SIGINT (Ctrl-C), 128 + 2 as shells report it. */
@@ -38,6 +44,9 @@ Exit status:
   2          bad command line or input (message on stderr)
   4          triple fault: the processor shut down (reported on stderr)
   6          --max-instructions reached before the guest exited (reported on stderr)
+  8          --vmm trap-and-emulate: the VMM stopped the VM (its message on stderr): a guest
+             situation it does not support yet (e.g. enabling paging), an exit with no
+             handler, a guest triple fault, or a HLT nothing can end
   70         internal error in Vanderpool
   130        interrupted (Ctrl-C)
   141        standard output or error was closed (the reader of a pipe quit)`;

@@ -29,8 +29,9 @@ import { runMachine, type RunOutcome } from './run-loop';
 import { formatStats, UnassignedTally } from './stats-report';
 import { Tracer } from './tracer';
 import { collect, parseDefine, wholeNumber } from './usage-error';
+import { checkVmmOptions, checkVmmPlan, RING_MODELS, runTrapAndEmulate, VMM_KINDS, type VmmOptions } from './vmm-run';
 
-export interface RunCommandOptions extends ProgramOptions {
+export interface RunCommandOptions extends ProgramOptions, VmmOptions {
   memory: number;
   maxInstructions?: number;
   serial: string;
@@ -90,7 +91,9 @@ function conclude(outcome: RunOutcome, machine: Machine, options: RunCommandOpti
 export async function runRunCommand(file: string | undefined, options: RunCommandOptions): Promise<number> {
   const tracing = options.trace === true || options.traceFile !== undefined || options.traceRegs === true;
   // Decide what to boot first: bad input must not create or truncate any output file.
+  const vmm = checkVmmOptions(options);
   const plan = planBoot(file, options, stderr);
+  if (vmm.vmm !== 'native') checkVmmPlan(plan);
   const serial = OutputSink.open(options.serial, '--serial');
   const debugcon = OutputSink.open(options.debugcon, '--debugcon');
   const video = OutputSink.open(options.video, '--video');
@@ -105,6 +108,32 @@ export async function runRunCommand(file: string | undefined, options: RunComman
 
   let tracer: Tracer | null = null;
   try {
+    if (vmm.vmm === 'trap-and-emulate') {
+      checkVmmPlan(plan);
+      let interrupted = false;
+      const onSigint = (): void => {
+        interrupted = true;
+      };
+      process.on('SIGINT', onSigint);
+      try {
+        return await runTrapAndEmulate(
+          plan,
+          { memoryMiB: options.memory, ringModel: vmm.ringModel, maxInstructions: options.maxInstructions ?? Infinity, stats: options.stats === true },
+          {
+            serial: (b) => serial.writeByte(b),
+            stderr,
+            onSlice: (icount) => {
+              if (sinks.some((s) => s.pending)) flush();
+              progress.update(icount, sinks.every((s) => s.atLineStart));
+            },
+            interrupted: () => interrupted,
+          },
+          flush,
+        );
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+    }
     const machine = bootMachine(
       plan,
       {
@@ -170,6 +199,8 @@ export function addRunCommand(program: Command, setExit: (status: number) => voi
     .description('boot a program on an emulated PC: an .asm source (assembled first), a Multiboot or ELF kernel, a flat binary, or a disk image')
     .argument('[FILE]', 'the program (omit it with --bios)')
     .addOption(new Option('--boot <KIND>', 'boot FILE as a disk image through the BIOS (floppy: drive 00h, padded to 1.44 MB; hdd: drive 80h)').choices(['floppy', 'hdd']))
+    .addOption(new Option('--vmm <KIND>', 'run the guest on the bare machine (native) or under the trap-and-emulate VMM, which runs Multiboot kernels without paging; its COM1 goes where --serial says').choices([...VMM_KINDS]).default('native'))
+    .addOption(new Option('--ring-model <MODEL>', `--vmm trap-and-emulate: rings of the guest kernel/user code (default 0/1/3; 0/3/3 is not implemented yet)`).choices([...RING_MODELS]))
     .option('--memory <MIB>', 'RAM size in MiB (1-2048)', wholeNumber('--memory', 1, 2048), 32)
     .option('--bios <FILE>', 'run this firmware ROM (binary or .asm, a multiple of 64 KiB) from the reset vector instead of the built-in BIOS')
     .option('--max-instructions <N>', 'stop after N instructions or the virtual time N instructions take (a guest idling in HLT), exit status 6 (default: no limit)', wholeNumber('--max-instructions', 1, Number.MAX_SAFE_INTEGER))
@@ -180,7 +211,7 @@ export function addRunCommand(program: Command, setExit: (status: number) => voi
     .option('--trace', 'print each instruction before it executes (count, CS:EIP, bytes, iced-x86 disassembly) and each event, on stderr')
     .addOption(new Option('--trace-file <FILE>', 'write the trace to FILE instead of stderr').implies({ trace: true }))
     .addOption(new Option('--trace-regs', 'add the general registers and EFLAGS to each trace line').implies({ trace: true }))
-    .option('--stats', 'print statistics on stderr at the end: instructions, MIPS, exceptions and interrupts by vector, unassigned accesses')
+    .option('--stats', 'print statistics on stderr at the end: instructions, MIPS, exceptions and interrupts by vector, unassigned accesses; under a VMM, the VM exits by reason and the guest EIPs that exit most')
     .option('--no-progress', 'no progress line (it is drawn only when stderr is a terminal and CI is not set)')
     .option('--load-address <ADDR>', 'flat binaries: physical load and entry address (default: the .asm org if non-zero, else 0x7C00)', wholeNumber('--load-address', 0, 0xffffffff))
     .addOption(new Option('--mode <MODE>', 'flat binaries: enter in real mode (CS:IP = 0:address) or flat 32-bit protected mode (default real)').choices(['real', 'protected']))
