@@ -19,6 +19,7 @@ import type { PhysicalMemory } from '../memory/physical-memory';
 import type { IoBus } from '../memory/io-bus';
 import { SegmentRegister, TableRegister } from './segment-register';
 import type { CpuFault } from './fault';
+import type { SensitiveEvent } from './sensitive';
 import { TLB_RAM, TLB_SR, TLB_SW, TLB_VALID } from './tlb-bits';
 import { revokeFastWrites } from './paging';
 
@@ -89,6 +90,20 @@ export interface CpuHooks {
   onEvent?(vector: number, errorCode: number, kind: 'exception' | 'hardware' | 'software' | 'nmi', fault?: CpuFault): void;
   /** Called on a triple fault or shutdown. */
   onShutdown?(reason: string): void;
+  /**
+   * Called after a sensitive but unprivileged instruction has executed (sensitive.ts): ring
+   * aliasing (PUSH/MOV of CS or SS), a privileged-state read (SGDT, SIDT, SLDT, STR, SMSW), a
+   * POPF or IRET at CPL > IOPL whose popped IF differed from the believed IF and was ignored,
+   * a descriptor query (LAR, LSL, VERR, VERW). Fires on the bare machine too; the observer
+   * (a VMM) decides whether it is a virtualization hole. Called before the instruction
+   * retires (`icount` not yet incremented); must not change CPU state.
+   */
+  onSensitive?(cpu: Cpu, event: SensitiveEvent): void;
+  /**
+   * The IF the running program believes it has (a VMM's virtual IF), against which the
+   * 'popf-if-ignored' / 'iret-if-ignored' events are judged. When absent: EFLAGS.IF.
+   */
+  virtualIf?(cpu: Cpu): boolean;
 }
 
 export class Cpu {

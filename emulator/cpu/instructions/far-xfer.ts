@@ -79,6 +79,7 @@ import {
 } from '../segmentation';
 import { currentStackFrame, detachedStack, StackFrame } from '../stack-frame';
 import { peek, setStackPointer, stackOffset } from '../stack-ops';
+import { believedIf, instructionEip, reportSensitive } from '../sensitive';
 
 const hex = (v: number): string => `0x${(v >>> 0).toString(16)}`;
 
@@ -439,6 +440,11 @@ export const IRET: Exec = (cpu, i) => {
   let mask = o32 ? IRET_FLAGS32 : IRET_FLAGS16;
   if (oldCpl <= iopl) mask |= EFLAGS_IF;
   if (oldCpl === 0) mask |= EFLAGS_IOPL;
+  // 'iret-if-ignored' (sensitive.ts): judged and placed before CS:EIP change, reported after the commit;
+  // the popped IF differs from the believed one, so the kept IF is its opposite.
+  const ifIgnored = cpu.hooks.onSensitive !== undefined && oldCpl > iopl && (tempFlags & EFLAGS_IF) !== 0 !== believedIf(cpu);
+  const ownEip = ifIgnored ? instructionEip(cpu, i) : 0;
+  const ownBase = cpu.segs[SegReg.CS].base;
   if (rpl > oldCpl) {
     // RETURN-TO-OUTER-PRIVILEGE-LEVEL: ESP and SS follow EFLAGS on the stack (#SS(0) if not).
     const newEsp = peek(cpu, o32, 3 * size);
@@ -464,6 +470,7 @@ export const IRET: Exec = (cpu, i) => {
   cpu.eip = eip;
   cpu.nmiBlocked = false;
   cpu.breakBlock = true;
+  if (ifIgnored) reportSensitive(cpu, i, 'iret-if-ignored', o32 ? 'IRETD' : 'IRET', { poppedIf: (tempFlags & EFLAGS_IF) !== 0, if: (tempFlags & EFLAGS_IF) === 0 }, ownEip, ownBase);
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ import type { Exec } from '../decoder/types';
 import { gp } from '../fault';
 import { getCF, getEflags, setCF, setEflagsBits } from '../flags';
 import { pop16, pop32, push16, push32 } from '../stack-ops';
+import { believedIf, reportSensitive } from '../sensitive';
 
 /** EFLAGS.IOPL (0..3). */
 export function iopl(cpu: Cpu): number {
@@ -150,4 +151,10 @@ export const POPF: Exec = (cpu, i) => {
   if (i.o32) setEflagsBits(cpu, v & ~EFLAGS_RF, mask | EFLAGS_RF);
   else setEflagsBits(cpu, v, mask & 0xffff);
   cpu.breakBlock = true;
+  // Reported only when the ignored IF differs from the IF the program believes it has (sensitive.ts).
+  if (cpu.hooks.onSensitive !== undefined && (mask & EFLAGS_IF) === 0 && (cpu.flags & EFLAGS_VM) === 0) {
+    const poppedIf = (v & EFLAGS_IF) !== 0;
+    const believed = believedIf(cpu);
+    if (poppedIf !== believed) reportSensitive(cpu, i, 'popf-if-ignored', i.o32 ? 'POPFD' : 'POPF', { poppedIf, if: believed });
+  }
 };

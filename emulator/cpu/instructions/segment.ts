@@ -15,7 +15,7 @@
  *      Vol. 2B "POP", "PUSH", "SLDT", "STR", "VERR/VERW"; Vol. 3A §3.4.3, §5.10 "Pointer
  *      Validation".
  */
-import { EFLAGS_ZF } from '../../arch/eflags';
+import { EFLAGS_VM, EFLAGS_ZF } from '../../arch/eflags';
 import { AR_P, AR_RW, AR_TYPE_MASK, AR_UNUSABLE, arDpl, decodeDescriptor, SegReg, selectorIsLdt, selectorIsNull, SystemType } from '../../arch/segments';
 import { ESP, type Cpu } from '../cpu';
 import type { Insn } from '../decoder/insn';
@@ -26,6 +26,7 @@ import { ea, readRmw16, readV16, readV32, writeRmw16, writeSys8, writeV16 } from
 import { getReg16, setReg16, setRegV } from '../operands';
 import { arIsCodeSeg, arIsConformingCode, arIsDataSeg, isProtectedMode, loadSegment, lookupDescriptor, readDescriptor, type DescriptorEntry } from '../segmentation';
 import { push16, stackOffset, stackPointer } from '../stack-ops';
+import { reportSensitive } from '../sensitive';
 
 const hex = (v: number): string => `0x${(v >>> 0).toString(16)}`;
 
@@ -63,16 +64,34 @@ const sregOf = (i: Insn): SegReg => (i.opcode >> 3) & 7;
  * SDM Vol. 2B "PUSH": "…some processors … write only the low 16 bits").
  */
 export const PUSH_Sreg: Exec = (cpu, i) => {
-  const sel = cpu.segs[sregOf(i)].selector;
+  const seg = sregOf(i);
+  const sel = cpu.segs[seg].selector;
   if (!i.o32) {
     push16(cpu, sel);
-    return;
+  } else {
+    const sp = stackOffset(cpu, -4);
+    writeV16(cpu, SegReg.SS, sp, sel);
+    if (cpu.segs[SegReg.SS].big) cpu.regs[ESP] = sp;
+    else cpu.regs[ESP] = (cpu.regs[ESP] & ~0xffff) | sp;
   }
-  const sp = stackOffset(cpu, -4);
-  writeV16(cpu, SegReg.SS, sp, sel);
-  if (cpu.segs[SegReg.SS].big) cpu.regs[ESP] = sp;
-  else cpu.regs[ESP] = (cpu.regs[ESP] & ~0xffff) | sp;
+  if (cpu.hooks.onSensitive !== undefined && (seg === SegReg.CS || seg === SegReg.SS)) reportRingAliasing(cpu, i, seg, 'PUSH');
 };
+
+/**
+ * Ring aliasing (sensitive.ts): PUSH or MOV r/m of CS or SS stores a selector whose RPL is the
+ * CPL in protected mode, so deprivileged code sees its real ring (Robin & Irvine 2000).
+ */
+function reportRingAliasing(cpu: Cpu, i: Insn, seg: SegReg, op: string): void {
+  // In real and virtual-8086 mode CS and SS hold paragraph numbers, not selectors: nothing to reveal.
+  if (!isProtectedMode(cpu) || (cpu.flags & EFLAGS_VM) !== 0) return;
+  const sel = cpu.segs[seg].selector;
+  reportSensitive(cpu, i, 'ring-aliasing', `${op} ${seg === SegReg.CS ? 'CS' : 'SS'}`, { selector: sel, rpl: sel & 3 });
+}
+
+/** MOV r/m, Sreg with CS or SS as the source reveals the CPL: report it when a hook is set. */
+function movSregObserved(cpu: Cpu, i: Insn): void {
+  if (cpu.hooks.onSensitive !== undefined && (i.reg === SegReg.CS || i.reg === SegReg.SS)) reportRingAliasing(cpu, i, i.reg, 'MOV r/m,');
+}
 
 /**
  * POP ES/SS/DS/FS/GS: read the selector (a word, or the low word of a dword slot), load it
@@ -95,12 +114,22 @@ export const POP_Sreg: Exec = (cpu, i) => {
  * selector zero-extended; a memory destination is always a 16-bit write (SDM Vol. 2A "MOV").
  */
 export const MOV_EvSw: ExecForms = {
-  r16: (cpu, i) => setReg16(cpu, i.rm, cpu.segs[i.reg].selector),
+  r16: (cpu, i) => {
+    setReg16(cpu, i.rm, cpu.segs[i.reg].selector);
+    movSregObserved(cpu, i);
+  },
   r32: (cpu, i) => {
     cpu.regs[i.rm] = cpu.segs[i.reg].selector;
+    movSregObserved(cpu, i);
   },
-  m16: (cpu, i) => writeV16(cpu, i.seg, ea(cpu, i), cpu.segs[i.reg].selector),
-  m32: (cpu, i) => writeV16(cpu, i.seg, ea(cpu, i), cpu.segs[i.reg].selector),
+  m16: (cpu, i) => {
+    writeV16(cpu, i.seg, ea(cpu, i), cpu.segs[i.reg].selector);
+    movSregObserved(cpu, i);
+  },
+  m32: (cpu, i) => {
+    writeV16(cpu, i.seg, ea(cpu, i), cpu.segs[i.reg].selector);
+    movSregObserved(cpu, i);
+  },
 };
 
 /** MOV Sreg, r/m16 (8E). MOV to CS is rejected by the table; MOV SS sets the interrupt shadow. */
@@ -209,7 +238,13 @@ export const LAR: Exec = (cpu, i) => {
   const d = visibleDescriptor(cpu, selectorOperand(cpu, i), LAR_SYSTEM_TYPES);
   if (d !== null) setRegV(cpu, i.o32, i.reg, i.o32 ? d.hi & 0x00f0ff00 : d.hi & 0xff00);
   setZF(cpu, d !== null);
+  if (cpu.hooks.onSensitive !== undefined) reportQuery(cpu, i, 'LAR', d !== null, d !== null ? (i.o32 ? d.hi & 0x00f0ff00 : d.hi & 0xff00) : -1);
 };
+
+/** Descriptor query (sensitive.ts): the selector, ZF and the loaded value (-1 when ZF = 0). */
+function reportQuery(cpu: Cpu, i: Insn, mnemonic: string, zf: boolean, value: number): void {
+  reportSensitive(cpu, i, 'descriptor-query', mnemonic, { selector: selectorOperand(cpu, i), zf, value });
+}
 
 /** LSL r, r/m16 (0F 03): load the byte-granular segment limit (scaled by G) and set ZF, else clear ZF. */
 export const LSL: Exec = (cpu, i) => {
@@ -220,6 +255,7 @@ export const LSL: Exec = (cpu, i) => {
     setRegV(cpu, i.o32, i.reg, i.o32 ? limit | 0 : limit & 0xffff);
   }
   setZF(cpu, d !== null);
+  if (cpu.hooks.onSensitive !== undefined) reportQuery(cpu, i, 'LSL', d !== null, d !== null ? decodeDescriptor(d.lo, d.hi).limit >>> 0 : -1);
 };
 
 /** VERR r/m16 (0F 00 /4): ZF = 1 when the segment is readable at the CPL and RPL. */
@@ -230,6 +266,7 @@ export const VERR: Exec = (cpu, i) => {
   let ok = d !== null && (arIsDataSeg(d.ar) || (arIsCodeSeg(d.ar) && (d.ar & AR_RW) !== 0));
   if (ok && d !== null && !arIsConformingCode(d.ar)) ok = arDpl(d.ar) >= cpu.cpl && arDpl(d.ar) >= (sel & 3);
   setZF(cpu, ok);
+  if (cpu.hooks.onSensitive !== undefined) reportQuery(cpu, i, 'VERR', ok, -1);
 };
 
 /** VERW r/m16 (0F 00 /5): ZF = 1 when the segment is a writable data segment accessible at the CPL and RPL. */
@@ -239,37 +276,46 @@ export const VERW: Exec = (cpu, i) => {
   const d = selectorIsNull(sel) ? null : lookupDescriptor(cpu, sel);
   const ok = d !== null && arIsDataSeg(d.ar) && (d.ar & AR_RW) !== 0 && arDpl(d.ar) >= cpu.cpl && arDpl(d.ar) >= (sel & 3);
   setZF(cpu, ok);
+  if (cpu.hooks.onSensitive !== undefined) reportQuery(cpu, i, 'VERW', ok, -1);
 };
 
 // ---------------------------------------------------------------------------------------------
 // LDTR and TR: SLDT, STR, LLDT, LTR.
 
 /** SLDT/STR store forms: register destinations get the selector zero-extended to the operand size; memory gets a word. */
-function storeSelector(get: (cpu: Cpu) => number): ExecForms {
+function storeSelector(mnemonic: string, get: (cpu: Cpu) => number): ExecForms {
+  // A privileged-state read (sensitive.ts), reported after the store when a hook is set.
+  const observed = (cpu: Cpu, i: Insn): void => {
+    if (cpu.hooks.onSensitive !== undefined) reportSensitive(cpu, i, 'privileged-state-read', mnemonic, { value: get(cpu) });
+  };
   return {
     r16: (cpu, i) => {
       requireProtectedMode(cpu, i);
       setReg16(cpu, i.rm, get(cpu));
+      observed(cpu, i);
     },
     r32: (cpu, i) => {
       requireProtectedMode(cpu, i);
       cpu.regs[i.rm] = get(cpu);
+      observed(cpu, i);
     },
     m16: (cpu, i) => {
       requireProtectedMode(cpu, i);
       writeV16(cpu, i.seg, ea(cpu, i), get(cpu));
+      observed(cpu, i);
     },
     m32: (cpu, i) => {
       requireProtectedMode(cpu, i);
       writeV16(cpu, i.seg, ea(cpu, i), get(cpu));
+      observed(cpu, i);
     },
   };
 }
 
 /** SLDT r/m (0F 00 /0): store the LDTR selector (not privileged: a virtualization hole). */
-export const SLDT: ExecForms = storeSelector((cpu) => cpu.ldtr.selector);
+export const SLDT: ExecForms = storeSelector('SLDT', (cpu) => cpu.ldtr.selector);
 /** STR r/m (0F 00 /1): store the TR selector (not privileged: a virtualization hole). */
-export const STR: ExecForms = storeSelector((cpu) => cpu.tr.selector);
+export const STR: ExecForms = storeSelector('STR', (cpu) => cpu.tr.selector);
 
 /**
  * LLDT r/m16 (0F 00 /2): load LDTR from an LDT descriptor in the GDT. A null selector

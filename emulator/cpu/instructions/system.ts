@@ -29,6 +29,7 @@ import type { TableRegister } from '../segment-register';
 import { checkDrAccess, clts, getDr, lmsw, readCr, setDr, smsw, writeCr } from '../control-registers';
 import { executeCpuid } from '../cpuid';
 import { readMsr, readTsc, writeMsr, type MsrValue } from '../msr';
+import { reportSensitive } from '../sensitive';
 
 /** The #GP(0) of a privileged instruction executed at CPL > 0 (SDM Vol. 3A §5.9 "Privileged Instructions"). */
 function privileged(cpu: Cpu, what: string): CpuFault {
@@ -109,11 +110,13 @@ export function loadPseudoDescriptor(cpu: Cpu, seg: number, off: number, o32: bo
 /** SGDT Ms (0F 01 /0): not privileged (a sensitive instruction). */
 export function SGDT(cpu: Cpu, i: Insn): void {
   storePseudoDescriptor(cpu, i.seg, ea(cpu, i), i.o32, cpu.gdtr);
+  if (cpu.hooks.onSensitive !== undefined) reportSensitive(cpu, i, 'privileged-state-read', 'SGDT', { base: cpu.gdtr.base >>> 0, limit: cpu.gdtr.limit });
 }
 
 /** SIDT Ms (0F 01 /1): not privileged (a sensitive instruction). */
 export function SIDT(cpu: Cpu, i: Insn): void {
   storePseudoDescriptor(cpu, i.seg, ea(cpu, i), i.o32, cpu.idtr);
+  if (cpu.hooks.onSensitive !== undefined) reportSensitive(cpu, i, 'privileged-state-read', 'SIDT', { base: cpu.idtr.base >>> 0, limit: cpu.idtr.limit });
 }
 
 /** LGDT Ms (0F 01 /2): CPL 0 only. */
@@ -141,9 +144,10 @@ export function SMSW(cpu: Cpu, i: Insn): void {
   if (i.mod === 3) {
     if (i.o32) cpu.regs[i.rm] = cpu.cr0;
     else cpu.regs16[i.rm << 1] = smsw(cpu);
-    return;
+  } else {
+    writeV16(cpu, i.seg, ea(cpu, i), smsw(cpu));
   }
-  writeV16(cpu, i.seg, ea(cpu, i), smsw(cpu));
+  if (cpu.hooks.onSensitive !== undefined) reportSensitive(cpu, i, 'privileged-state-read', 'SMSW', { value: i.mod === 3 && i.o32 ? cpu.cr0 >>> 0 : smsw(cpu) });
 }
 
 /** LMSW Ew (0F 01 /6): CPL 0 only; loads PE, MP, EM, TS and cannot clear PE (control-registers.ts `lmsw`). */
