@@ -58,6 +58,8 @@ const GUESTS = {
   hlt
 end:
 `,
+  /** Loops forever at (virtual) ring 0. */
+  'spin.asm': `${MULTIBOOT}spin: jmp spin\nend:\n`,
   /** A flat real-mode binary: not a Multiboot kernel. */
   'flat.asm': 'bits 16\norg 0x7c00\n  hlt\n',
 };
@@ -112,6 +114,13 @@ describe('vanderpool run --vmm trap-and-emulate', () => {
     expect(r.stderr).toMatch(/^ {2}INTERRUPT_FLAG \(VMM\) +1 /m);
     expect(r.stderr).toMatch(/^ {2}CR_ACCESS \(28\) +2 /m);
     expect(hasStackTrace(r.stderr)).toBe(false);
+  });
+
+  it('a run past --max-instructions stops there and exits 6, saying so on stderr', () => {
+    const dir = work(GUESTS);
+    const r = runCli(cli, ['run', 'spin.asm', '--vmm', 'trap-and-emulate', '--max-instructions', '100000'], dir);
+    expect(r.status).toBe(6);
+    expect(r.stderr).toMatch(/^vanderpool: stopped: --max-instructions 100,000 reached before the guest exited \(after 100,000 instructions, guest CS:EIP = /);
   });
 
   it('--help lists --vmm, --ring-model and exit status 8', () => {
