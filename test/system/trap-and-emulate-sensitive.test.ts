@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { vmmCause, VmmExitReason } from '../../emulator/vmm/exit-cause';
 import { TrapAndEmulateVm } from '../../emulator/vmm/trap-and-emulate/vm';
 import { assembleExample, EXAMPLES, expectedOutput } from '../examples/examples';
 
@@ -37,20 +38,28 @@ const HOLES = new Set([
  */
 const SHADOW_NOT_COHERENT = new Set(['LSL 0x38 reads the new limit from the GDT', 'FS:[0] after reloading FS']);
 
-describe('examples/sensitive under trap-and-emulate (0/1/3, no paging yet)', () => {
-  it('runs its ring-0 sections, differing from bare hardware exactly at the holes, and stops where the guest enables paging', () => {
+describe('examples/sensitive under trap-and-emulate (0/1/3 with shadow paging, no guest user mode yet)', () => {
+  it('runs its ring-0 sections, paging included, differing from bare hardware exactly at the holes, and stops at the SYSEXIT to ring 3', () => {
     let out = '';
     const vm = new TrapAndEmulateVm({ serial: (b) => (out += String.fromCharCode(b)) });
     expect(vm.loadMultiboot(assembleExample(sensitive)).ok).toBe(true);
     const stop = vm.run(50_000_000);
-    expect(stop).toEqual({ kind: 'stopped', message: 'trap-and-emulate: the guest enables paging (CR0.PG): shadow paging is not in this slice yet' });
+    // SYSEXIT at CPL 1 is #GP and not emulated yet (guest user mode): the kernel reports the
+    // unexpected exception and exits through isa-debug-exit.
+    expect(stop).toEqual({ kind: 'exit', status: 5 });
+    const sysexit = out.indexOf('[ring 0 -> 3] SYSEXIT');
+    expect(sysexit).toBeGreaterThan(0);
+    expect(out.slice(sysexit).split(/\r?\n/).filter((l) => l.trim() !== '')[1]).toMatch(/^unexpected exception #GP\(0x0000\)/);
+    // The paging section ran on shadow page tables.
+    expect(vm.state.paging.active).toBe(true);
+    expect(vm.stats.count(vmmCause(VmmExitReason.HIDDEN_PAGE_FAULT))).toBeGreaterThan(0);
 
     const parse = (text: string) => text.split('\n').map((l) => CHECK.exec(l)).filter((m): m is RegExpExecArray => m !== null);
     const bare = parse(expectedOutput(sensitive));
     const checks = parse(out);
-    // Every ring-0 check before the paging section ran (the last one reads back CR3).
-    expect(checks.length).toBe(30);
-    expect(checks.at(-1)![1]).toBe('MOV CR3 (page directory, PWT, PCD)');
+    // Every ring-0 check ran (the last ones read back CR3 and CR0 with paging on).
+    expect(checks.length).toBe(32);
+    expect(checks.at(-1)![1]).toBe('SMSW after paging is on');
     // The same checks in the same order as on bare hardware (a prefix of them), with the same hardware values.
     checks.forEach(([, label, , hardware], n) => {
       expect(label).toBe(bare[n][1]);

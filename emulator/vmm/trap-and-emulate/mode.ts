@@ -1,6 +1,6 @@
 /**
  * The trap-and-emulate mode's exit-handler table (exit-dispatch.ts: one handler per reason;
- * a reason missing here — INVLPG, MOV DR, WBINVD … in this slice — is a loud
+ * a reason missing here — MOV DR, WBINVD … in this slice — is a loud
  * VmmError and stops the VM).
  */
 import { ExitReason } from '../../arch/vmx-exit-reasons';
@@ -14,6 +14,7 @@ import { onIoInstruction } from './exits/io';
 import { onRdmsr, onWrmsr } from './exits/msr';
 import { onIret } from './exits/iret';
 import { onLdtrTrAccess } from './exits/ldtr-tr';
+import { onGuestPageTableWrite, onHiddenPageFault, onInvlpg } from './exits/page-fault';
 import { onReflect } from './exits/reflect';
 import { onStackSegmentLoad } from './exits/stack-segment';
 import type { TrapAndEmulateState } from './vm-state';
@@ -34,5 +35,8 @@ export const TRAP_AND_EMULATE: VmmMode<TrapAndEmulateState> = {
     [VmmExitReason.INTERRUPT_FLAG]: onInterruptFlag,
     [VmmExitReason.IRET]: onIret,
     [VmmExitReason.STACK_SEGMENT_LOAD]: onStackSegmentLoad,
+    [ExitReason.INVLPG]: onInvlpg,
+    [VmmExitReason.HIDDEN_PAGE_FAULT]: onHiddenPageFault,
+    [VmmExitReason.GUEST_PAGE_TABLE_WRITE]: onGuestPageTableWrite,
   },
 };

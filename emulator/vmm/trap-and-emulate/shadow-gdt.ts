@@ -11,6 +11,7 @@
  *   +0x10000  the VMM's 32-bit TSS (104 bytes), descriptor in shadow slot VMM_TSS_INDEX
  *   +0x11000  the VMM's IDT (256 zeroed gates: never read, every event is intercepted)
  *   +0x12000  shadow LDT (up to SHADOW_LDT_ENTRIES), descriptor in shadow slot VMM_LDT_INDEX
+ *   +0x20000  shadow page-table pool, SHADOW_POOL_PAGES pages (shadow-paging.ts)
  *
  * Shadow descriptors (SDM Vol. 3A §3.4.5 "Segment Descriptors"; ring compression as in
  * Adams & Agesen, ASPLOS 2006, §3.1): code and data descriptors (S = 1) are copied with a
@@ -28,7 +29,10 @@ import { AR_DC, AR_CODE, AR_DPL_MASK, AR_DPL_SHIFT, AR_G, AR_P, AR_S, arDpl, dec
 import type { PhysicalMemory } from '../../memory/physical-memory';
 
 /** Bytes of VM RAM the VMM reserves at its top (page aligned). */
-export const VMM_AREA_BYTES = 0x20000;
+export const VMM_AREA_BYTES = 0x20000 + 256 * 4096;
+/** The pool of 4-KiB pages shadow page directories and tables are allocated from (shadow-paging.ts). */
+export const SHADOW_POOL_OFFSET = 0x20000;
+export const SHADOW_POOL_PAGES = 256;
 /** Offsets inside the reserved area. */
 export const SHADOW_GDT_OFFSET = 0;
 export const VMM_TSS_OFFSET = 0x10000;
@@ -42,7 +46,7 @@ export const VMM_TSS_SELECTOR = VMM_TSS_INDEX << 3;
 export const VMM_LDT_INDEX = SHADOW_GDT_ENTRIES - 2;
 export const VMM_LDT_SELECTOR = VMM_LDT_INDEX << 3;
 export const SHADOW_LDT_OFFSET = 0x12000;
-export const SHADOW_LDT_ENTRIES = (VMM_AREA_BYTES - SHADOW_LDT_OFFSET) >>> 3;
+export const SHADOW_LDT_ENTRIES = (SHADOW_POOL_OFFSET - SHADOW_LDT_OFFSET) >>> 3;
 /** Size of a 32-bit TSS (SDM Vol. 3A §7.2.1, Figure 7-2). */
 export const TSS32_BYTES = 104;
 

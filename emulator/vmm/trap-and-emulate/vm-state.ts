@@ -10,6 +10,7 @@ import type { CpuEvent } from '../../cpu/cpu';
 import type { Insn } from '../../cpu/decoder/insn';
 import type { PhysicalMemory } from '../../memory/physical-memory';
 import type { GuestTableRegister } from './shadow-gdt';
+import type { GuestWalk, ShadowPaging } from './shadow-paging';
 import type { VmDevices } from './vm-devices';
 
 export interface TrapAndEmulateState {
@@ -38,4 +39,8 @@ export interface TrapAndEmulateState {
   event: CpuEvent | null;
   /** The instruction at CS:EIP decoded for a #GP exit, else null. */
   insn: Insn | null;
+  /** The shadow page tables (active while the virtual CR0.PG is set). */
+  readonly paging: ShadowPaging;
+  /** For a host #PF exit under shadow paging: the guest-virtual address, the access and the guest's walk; else null. */
+  pageFault: { lin: number; write: boolean; user: boolean; walk: GuestWalk } | null;
 }

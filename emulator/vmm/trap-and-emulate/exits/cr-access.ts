@@ -4,10 +4,12 @@
  * (cpu/control-registers.ts `cr0WriteError`, `cr4WriteError`; SDM Vol. 2B "MOV—Move to/from
  * Control Registers", Vol. 2A "CLTS", "LMSW"). The host CR0 mirrors the guest's MP, EM, TS and
  * NE (the FPU behaviour the guest chose); PE stays set and paging stays the VMM's.
- * NOT YET (this slice runs guests without paging): setting CR0.PG, or clearing CR0.PE, stops
- * the VM with a message; CR3 and CR4 are stored and read back but have no effect.
+ * CR0.PG, CR0.WP, CR4.PSE and CR3 drive the shadow page tables (shadow-paging.ts): setting
+ * PG switches the host to the shadow for the virtual CR3, MOV CR3 to another cached shadow,
+ * a change of WP or PSE drops every shadow. Other CR4 bits are stored and read back only.
+ * NOT YET: clearing CR0.PE stops the VM with a message.
  */
-import { CR0_EM, CR0_ET, CR0_MP, CR0_NE, CR0_PE, CR0_PG, CR0_TS, CR0_WRITABLE } from '../../../arch/control-registers';
+import { CR0_EM, CR0_ET, CR0_MP, CR0_NE, CR0_PE, CR0_PG, CR0_TS, CR0_WP, CR0_WRITABLE, CR4_PSE } from '../../../arch/control-registers';
 import type { Cpu } from '../../../cpu/cpu';
 import { cr0WriteError, cr4WriteError, writeCr0 } from '../../../cpu/control-registers';
 import { gp } from '../../../cpu/fault';
@@ -24,15 +26,17 @@ const MSW_BITS = CR0_PE | CR0_MP | CR0_EM | CR0_TS;
 
 /**
  * Write the virtual CR0 (MOV to CR0, LMSW, CLTS end here).
- * @throws CpuFault #GP(0) as MOV to CR0 would; VmmUnsupported for PG = 1 or PE = 0
+ * @throws CpuFault #GP(0) as MOV to CR0 would; VmmUnsupported for PE = 0
  */
 export function writeVirtualCr0(cpu: Cpu, state: TrapAndEmulateState, value: number): void {
   const why = cr0WriteError(value);
   if (why) throw gp(0, `MOV to CR0: ${why}`);
-  if (value & CR0_PG) throw new VmmUnsupported('the guest enables paging (CR0.PG): shadow paging is not in this slice yet');
   if (!(value & CR0_PE)) throw new VmmUnsupported('the guest leaves protected mode (CR0.PE = 0): not emulated');
+  const old = state.cr0;
   state.cr0 = ((value & CR0_WRITABLE) | CR0_ET) >>> 0;
   writeCr0(cpu, (cpu.cr0 & ~MIRRORED) | (value & MIRRORED));
+  const changed = old ^ state.cr0;
+  if (changed & (CR0_PG | CR0_WP)) state.paging.update(cpu, state, (changed & CR0_WP) !== 0);
 }
 
 export function onCrAccess(ctx: ExitContext<TrapAndEmulateState>): ExitAction {
@@ -48,11 +52,15 @@ export function onCrAccess(ctx: ExitContext<TrapAndEmulateState>): ExitAction {
       const v = cpu.regs[insn.rm] >>> 0;
       if (insn.reg === 0) writeVirtualCr0(cpu, state, v);
       else if (insn.reg === 2) state.cr2 = v;
-      else if (insn.reg === 3) state.cr3 = v;
-      else {
+      else if (insn.reg === 3) {
+        state.cr3 = v;
+        if (state.paging.active) state.paging.update(cpu, state, false);
+      } else {
         const why = cr4WriteError(v);
         if (why) throw gp(0, `MOV to CR4: ${why}`);
+        const changed = state.cr4 ^ v;
         state.cr4 = v;
+        if (changed & CR4_PSE && state.paging.active) state.paging.update(cpu, state, true);
       }
       break;
     }

@@ -67,11 +67,13 @@ describe('CR_ACCESS exits', () => {
     expect(count(vm, ExitReason.CR_ACCESS)).toBe(9);
   });
 
-  it('MOV CR0 enabling paging stops the VM with a message naming it (no shadow paging in this slice)', () => {
+  it('MOV CR0 enabling paging over an empty guest page directory: the next fetch is the guest\'s own #PF (reflected; without an IDT it ends in a guest triple fault)', () => {
     const vm = guestVm(`mov eax, 0x80000011\nmov cr0, eax\n${EXIT}`);
     const stop = runGuest(vm);
     expect(stop.kind).toBe('stopped');
-    expect(stop.kind === 'stopped' && stop.message).toMatch(/paging/);
+    expect(stop.kind === 'stopped' && stop.message).toMatch(/^guest triple fault/);
+    expect(vm.state.paging.active).toBe(true);
+    expect(vm.state.cr2).not.toBe(0);
   });
 });
 

@@ -1,0 +1,357 @@
+/**
+ * Shadow paging for the trap-and-emulate VM (docs/vmm-design.md, "Shadow paging"; the
+ * "tracing" scheme of Adams & Agesen, ASPLOS 2006, §3.2).
+ *
+ * While the guest's VIRTUAL CR0.PG is set, the host CR3 points at a shadow page directory in
+ * the VMM's pool (shadow-gdt.ts, SHADOW_POOL_OFFSET) that maps guest-virtual to host-physical
+ * with 4-KiB entries only (the host's CR4.PSE/PGE play no part). Guest RAM starts at host
+ * physical 0, so guest-physical = host-physical below the reserved area.
+ *
+ * - A shadow is cached per guest CR3 (its page-directory page): MOV CR3 switches shadows
+ *   without rebuilding them.
+ * - Shadow entries are filled on demand at a host #PF (`walkGuest` then `fill`): the guest's
+ *   tables are walked as the processor would (SDM Vol. 3A §4.3 32-bit paging, §4.6 access
+ *   rights with the VIRTUAL CR0.WP and CR4.PSE, §4.7 error code) and the guest's A and D flags
+ *   set as §4.8 says. The shadow PTE carries the guest's U/S and R/W (of PDE AND PTE); R/W
+ *   only once the guest's D flag is set, so the first write faults and sets D. With the
+ *   guest's CR0.WP = 0 a supervisor write to a read-only page is allowed by the guest: that
+ *   page is then mapped writable but supervisor-only (a later user access faults again and
+ *   remaps it read-only for user).
+ * - Every guest page a shadow was built from (page directories and page tables) is a "table
+ *   page": no shadow maps it writable, so each guest write to it faults and is emulated
+ *   (`emulateTableWrite`), then the shadow entries derived from the entries that changed are
+ *   dropped in every cached shadow.
+ * - The reserved area is mapped identity, supervisor read/write, in every shadow, so the host
+ *   CPU reaches the shadow GDT, IDT and TSS at the same linear addresses as without paging;
+ *   the guest cannot reach that range because the shadow segment limits end below it.
+ *
+ * Decision for guest-physical addresses beyond the VM's RAM (at or above the reserved area):
+ * a guest mapping of such a page, or a guest paging structure there, is not supported — the
+ * walk raises VmmUnsupported and the VM stops with a message; nothing of the host or the VMM
+ * area is ever mapped for the guest.
+ *
+ * NOT YET (said plainly): table pages stay write-protected after the guest stops using them
+ * as tables (writes to a recycled page keep exiting, correctly but slowly); a full pool drops
+ * every shadow and starts again; the host never sees the guest's PCD/PWT/G bits.
+ */
+import { CR0_PG, CR0_WP, CR4_PSE } from '../../arch/control-registers';
+import { PFEC_P, PFEC_RSVD, PFEC_US, PFEC_WR } from '../../arch/exceptions';
+import { PDE_4M_RESERVED, PTE_A, PTE_D, PTE_P, PTE_PS, PTE_RW, PTE_US } from '../../arch/paging';
+import type { Cpu } from '../../cpu/cpu';
+import { run as runCpu } from '../../cpu/executor';
+import { flushTlb, invalidatePage } from '../../cpu/paging';
+import type { PhysicalMemory } from '../../memory/physical-memory';
+import { SHADOW_POOL_OFFSET, SHADOW_POOL_PAGES } from './shadow-gdt';
+import { VmmUnsupported } from './virtual-delivery';
+
+/** The result of walking the guest's tables for one access. */
+export type GuestWalk =
+  | { readonly ok: false; readonly errorCode: number }
+  | {
+      readonly ok: true;
+      /** Guest-physical address the access reaches (byte). */
+      readonly gpa: number;
+      /** Guest-physical addresses of the PDE and PTE used (pteAddr = -1 for a 4-MiB page). */
+      readonly pdeAddr: number;
+      readonly pteAddr: number;
+      readonly rw: boolean;
+      readonly us: boolean;
+      /** The guest's D flag was already set. */
+      readonly dirty: boolean;
+    };
+
+/** Guest-visible control-register state the walk depends on (virtual CR0, CR3, CR4). */
+export interface GuestPagingRegs {
+  cr0: number;
+  cr3: number;
+  cr4: number;
+}
+
+/**
+ * Walk the guest's 32-bit paging structures in guest-physical memory without side effects
+ * (SDM Vol. 3A §4.3, §4.6, §4.7): what the guest's own MMU would decide for `lin`.
+ * @param write a write access; `user` a user-mode access (guest CPL 3)
+ * @returns the mapping, or the guest's #PF error code
+ * @throws VmmUnsupported when a paging structure or the page lies at or above `limit` (beyond the VM's RAM)
+ */
+export function walkGuest(mem: PhysicalMemory, limit: number, regs: GuestPagingRegs, lin: number, write: boolean, user: boolean): GuestWalk {
+  const ec = (write ? PFEC_WR : 0) | (user ? PFEC_US : 0);
+  const wp = (regs.cr0 & CR0_WP) !== 0;
+  const pdeAddr = ((regs.cr3 & -4096) + ((lin >>> 22) << 2)) >>> 0;
+  inRam(pdeAddr, limit, 'page directory');
+  const pde = mem.read32(pdeAddr);
+  if (!(pde & PTE_P)) return { ok: false, errorCode: ec };
+  let rw: boolean;
+  let us: boolean;
+  let gpa: number;
+  let pteAddr = -1;
+  let dirty: boolean;
+  if (pde & PTE_PS && regs.cr4 & CR4_PSE) {
+    if (pde & PDE_4M_RESERVED) return { ok: false, errorCode: ec | PFEC_P | PFEC_RSVD };
+    rw = (pde & PTE_RW) !== 0;
+    us = (pde & PTE_US) !== 0;
+    gpa = ((pde & 0xffc00000) | (lin & 0x3fffff)) >>> 0;
+    dirty = (pde & PTE_D) !== 0;
+  } else {
+    pteAddr = ((pde & -4096) + (((lin >>> 12) & 0x3ff) << 2)) >>> 0;
+    inRam(pteAddr, limit, 'page table');
+    const pte = mem.read32(pteAddr);
+    if (!(pte & PTE_P)) return { ok: false, errorCode: ec };
+    rw = (pde & pte & PTE_RW) !== 0;
+    us = (pde & pte & PTE_US) !== 0;
+    gpa = ((pte & -4096) | (lin & 0xfff)) >>> 0;
+    dirty = (pte & PTE_D) !== 0;
+  }
+  if (user && !us) return { ok: false, errorCode: ec | PFEC_P };
+  if (write && !rw && (user || wp)) return { ok: false, errorCode: ec | PFEC_P };
+  inRam(gpa, limit, 'page');
+  return { ok: true, gpa, pdeAddr, pteAddr, rw, us, dirty };
+}
+
+function inRam(gpa: number, limit: number, what: string): void {
+  if (gpa >= limit) throw new VmmUnsupported(`the guest's ${what} at guest-physical 0x${gpa.toString(16)} lies beyond its RAM (0x${limit.toString(16)} bytes): not mapped`);
+}
+
+/** One cached shadow: the guest's page-directory page and the shadow page directory (host-physical). */
+interface Shadow {
+  readonly gcr3: number;
+  readonly pd: number;
+  /** Per PDE index: guest-physical page of the guest page table it was filled from, LARGE for a 4-MiB guest page, NONE. */
+  readonly guestPt: Int32Array;
+}
+const NONE = -1;
+const LARGE = -2;
+
+/** The shadow page tables of one VM (see the file header). */
+export class ShadowPaging {
+  private readonly free: number[] = [];
+  private readonly shadows = new Map<number, Shadow>();
+  private current: Shadow | null = null;
+  /** Guest-physical page numbers of the guest paging structures the shadows were built from. */
+  private readonly tablePages = new Set<number>();
+  private readonly firstVmmPde: number;
+  private readonly lastVmmPde: number;
+
+  /** @param reservedBase first byte of the VMM's reserved area (= end of guest RAM) */
+  constructor(
+    private readonly mem: PhysicalMemory,
+    private readonly reservedBase: number,
+  ) {
+    this.firstVmmPde = reservedBase >>> 22;
+    this.lastVmmPde = (mem.size - 1) >>> 22;
+    this.resetPool();
+  }
+
+  /** Whether host paging runs on a shadow (the guest's virtual CR0.PG is set). */
+  get active(): boolean {
+    return this.current !== null;
+  }
+
+  /** Host-physical address of the current shadow page directory (for tests and the debugger), or -1. */
+  get currentDirectory(): number {
+    return this.current === null ? -1 : this.current.pd;
+  }
+
+  /** Number of shadows cached (one per guest CR3 seen). */
+  get cachedShadows(): number {
+    return this.shadows.size;
+  }
+
+  /** Whether the guest-physical page `ppn` is write-protected as a guest paging structure. */
+  isTablePage(ppn: number): boolean {
+    return this.tablePages.has(ppn);
+  }
+
+  private resetPool(): void {
+    this.free.length = 0;
+    const base = this.reservedBase + SHADOW_POOL_OFFSET;
+    for (let k = SHADOW_POOL_PAGES - 1; k >= 0; k--) this.free.push(base + k * 4096);
+    this.shadows.clear();
+    this.tablePages.clear();
+    this.current = null;
+  }
+
+  private alloc(): number {
+    const pa = this.free.pop();
+    if (pa === undefined) throw new Error('internal: shadow pool exhausted');
+    for (let k = 0; k < 4096; k += 4) this.mem.write32(pa + k, 0);
+    return pa;
+  }
+
+  /**
+   * The guest's virtual CR0.PG, CR0.WP or CR4.PSE, or its CR3 while paging, changed: switch
+   * the host to the shadow for `regs.cr3` (paging on) or to no paging (off). A change of WP or
+   * PSE drops every shadow (their permissions were computed with the old values).
+   */
+  update(cpu: Cpu, regs: GuestPagingRegs, dropAll: boolean): void {
+    if (dropAll) this.resetPool();
+    if (!(regs.cr0 & CR0_PG)) {
+      this.current = null;
+      cpu.cr0 = (cpu.cr0 & ~CR0_PG) >>> 0;
+      cpu.cr3 = 0;
+    } else {
+      if (this.free.length < 4) this.resetPool();
+      const s = this.shadowFor(regs.cr3);
+      this.current = s;
+      cpu.cr3 = s.pd;
+      cpu.cr0 = (cpu.cr0 | CR0_PG | CR0_WP) >>> 0;
+    }
+    flushTlb(cpu, true);
+  }
+
+  private shadowFor(cr3: number): Shadow {
+    const key = (cr3 & -4096) >>> 0;
+    let s = this.shadows.get(key);
+    if (s !== undefined) return s;
+    s = { gcr3: key, pd: this.alloc(), guestPt: new Int32Array(1024).fill(NONE) };
+    this.shadows.set(key, s);
+    for (let lin = this.reservedBase; lin < this.mem.size; lin += 4096) {
+      this.mem.write32(this.shadowPt(s, lin >>> 22) + (((lin >>> 12) & 0x3ff) << 2), lin | PTE_P | PTE_RW);
+    }
+    return s;
+  }
+
+  /** Host-physical address of the shadow page table for PDE `k`, allocated when missing. */
+  private shadowPt(s: Shadow, k: number): number {
+    const pde = this.mem.read32(s.pd + k * 4);
+    if (pde & PTE_P) return pde & -4096;
+    const pt = this.alloc();
+    this.mem.write32(s.pd + k * 4, pt | PTE_P | PTE_RW | PTE_US);
+    return pt;
+  }
+
+  /** Make sure a fill can allocate (a shadow page table, or a rebuilt current shadow). */
+  private reserve(cpu: Cpu, regs: GuestPagingRegs): void {
+    if (this.free.length >= 4) return;
+    this.resetPool();
+    this.update(cpu, regs, false);
+  }
+
+  /**
+   * Resolve a host #PF the guest's tables allow (a hidden page fault): set the guest's A/D
+   * flags and fill the shadow PTE for `lin` (see the file header for the permission bits).
+   * @param walk an `ok` walk of `lin` for this access
+   */
+  fill(cpu: Cpu, regs: GuestPagingRegs, lin: number, walk: GuestWalk & { ok: true }, write: boolean, user: boolean, writable = false): void {
+    this.reserve(cpu, regs);
+    const s = this.current;
+    if (s === null) throw new Error('internal: shadow fill without paging');
+    const mem = this.mem;
+    this.protectTablePage(cpu, walk.pdeAddr >>> 12);
+    if (walk.pteAddr >= 0) this.protectTablePage(cpu, walk.pteAddr >>> 12);
+    const pde = mem.read32(walk.pdeAddr);
+    if (walk.pteAddr < 0) {
+      const want = PTE_A | (write ? PTE_D : 0);
+      if ((pde & want) !== want) mem.write32(walk.pdeAddr, pde | want);
+    } else {
+      if (!(pde & PTE_A)) mem.write32(walk.pdeAddr, pde | PTE_A);
+      const pte = mem.read32(walk.pteAddr);
+      const want = PTE_A | (write ? PTE_D : 0);
+      if ((pte & want) !== want) mem.write32(walk.pteAddr, pte | want);
+    }
+    const k = lin >>> 22;
+    const pt = this.shadowPt(s, k);
+    s.guestPt[k] = walk.pteAddr < 0 ? LARGE : walk.pteAddr & -4096;
+    let bits = PTE_P | (walk.us ? PTE_US : 0);
+    const isTable = this.tablePages.has(walk.gpa >>> 12);
+    if (walk.rw && (walk.dirty || write) && (!isTable || writable)) bits |= PTE_RW;
+    // Guest CR0.WP = 0: a supervisor write to a read-only page is allowed — writable, supervisor-only.
+    if (write && !user && !walk.rw && (!isTable || writable)) bits = PTE_P | PTE_RW;
+    mem.write32(pt + (((lin >>> 12) & 0x3ff) << 2), ((walk.gpa & -4096) | bits) | 0);
+    invalidatePage(cpu, lin);
+  }
+
+  /** A guest page becomes a table page: revoke write permission in every shadow PTE that maps it. */
+  private protectTablePage(cpu: Cpu, ppn: number): void {
+    if (this.tablePages.has(ppn)) return;
+    this.tablePages.add(ppn);
+    const mem = this.mem;
+    let changed = false;
+    for (const s of this.shadows.values()) {
+      for (let k = 0; k < 1024; k++) {
+        const pde = mem.read32(s.pd + k * 4);
+        if (!(pde & PTE_P)) continue;
+        const pt = pde & -4096;
+        for (let i = 0; i < 4096; i += 4) {
+          const e = mem.read32(pt + i);
+          if (e & PTE_P && e & PTE_RW && e >>> 12 === ppn && (k << 22) + (i << 10) < this.reservedBase) {
+            mem.write32(pt + i, e & ~PTE_RW);
+            changed = true;
+          }
+        }
+      }
+    }
+    if (changed) flushTlb(cpu, true);
+  }
+
+  /**
+   * Emulate a guest write to a write-protected guest paging structure (GUEST_PAGE_TABLE_WRITE):
+   * map the page writable for one instruction, execute that instruction on the host CPU
+   * (interrupts held off for it), write-protect the page again and drop the shadow entries
+   * derived from every guest entry of the page that changed.
+   * @param walk an `ok` walk of `lin` for a write
+   */
+  emulateTableWrite(cpu: Cpu, regs: GuestPagingRegs, lin: number, walk: GuestWalk & { ok: true }, user: boolean): void {
+    const mem = this.mem;
+    const page = walk.gpa & -4096;
+    const before = new Int32Array(1024);
+    for (let i = 0; i < 1024; i++) before[i] = mem.read32(page + i * 4);
+    this.fill(cpu, regs, lin, walk, true, user, true);
+    const icount = cpu.icount;
+    cpu.shadowUntil = cpu.icount; // no interrupt before the single instruction
+    runCpu(cpu, 1);
+    if (cpu.icount === icount) cpu.breakBlock = true;
+    // Re-protect: the PTE for lin in the current shadow (refilled read-only on the next access).
+    const s = this.current;
+    if (s !== null) {
+      const pde = mem.read32(s.pd + (lin >>> 22) * 4);
+      if (pde & PTE_P) mem.write32((pde & -4096) + (((lin >>> 12) & 0x3ff) << 2), 0);
+    }
+    for (let i = 0; i < 1024; i++) {
+      if (mem.read32(page + i * 4) !== before[i]) this.dropDerived(page, i);
+    }
+    flushTlb(cpu, true);
+  }
+
+  /** Drop, in every shadow, the entries derived from entry `index` of the guest table page at `page`. */
+  private dropDerived(page: number, index: number): void {
+    const mem = this.mem;
+    for (const s of this.shadows.values()) {
+      if (s.gcr3 === page) this.dropPde(s, index);
+      for (let k = 0; k < 1024; k++) {
+        if (s.guestPt[k] !== page) continue;
+        const pde = mem.read32(s.pd + k * 4);
+        if (pde & PTE_P && (k << 22) + (index << 12) < this.reservedBase) mem.write32((pde & -4096) + index * 4, 0);
+      }
+    }
+  }
+
+  /** Forget shadow PDE `k` (the reserved area's mappings in it stay). */
+  private dropPde(s: Shadow, k: number): void {
+    const mem = this.mem;
+    const pde = mem.read32(s.pd + k * 4);
+    s.guestPt[k] = NONE;
+    if (!(pde & PTE_P)) return;
+    const pt = pde & -4096;
+    if (k >= this.firstVmmPde && k <= this.lastVmmPde) {
+      for (let i = 0; i < 1024; i++) if ((k << 22) + (i << 12) < this.reservedBase) mem.write32(pt + i * 4, 0);
+      return;
+    }
+    mem.write32(s.pd + k * 4, 0);
+    this.free.push(pt);
+  }
+
+  /** INVLPG of guest-virtual `lin`: drop its shadow PTE (the whole 4-MiB range when the guest mapped a large page) and the host TLB entry. */
+  invalidate(cpu: Cpu, lin: number): void {
+    const s = this.current;
+    if (s !== null && lin < this.reservedBase) {
+      const k = lin >>> 22;
+      if (s.guestPt[k] === LARGE) this.dropPde(s, k);
+      else {
+        const pde = this.mem.read32(s.pd + k * 4);
+        if (pde & PTE_P) this.mem.write32((pde & -4096) + (((lin >>> 12) & 0x3ff) << 2), 0);
+      }
+    }
+    flushTlb(cpu, true);
+  }
+}
