@@ -22,13 +22,20 @@
  * IF = 1, STI / MOV SS shadow) does the rest; the interrupt then arrives as an
  * EXTERNAL_INTERRUPT exit and is reflected through the guest's IDT.
  *
- * NOT YET (said plainly): paging (shadow page tables), guest user mode, LSS with an
+ * Paging: when the guest sets its virtual CR0.PG the host runs on shadow page tables
+ * (shadow-paging.ts). A host #PF is then classified here before dispatch: the guest's own
+ * tables allow the access → HIDDEN_PAGE_FAULT (or GUEST_PAGE_TABLE_WRITE for a write to a
+ * write-protected guest paging structure); they do not → EXCEPTION_NMI, reflected with the
+ * guest's error code and the faulting address as the virtual CR2. The host CR2 the CPU wrote
+ * is put back to the virtual CR2 at every #PF exit. A shadow miss taken by the VMM itself
+ * while emulating is filled and the handler run again (`dispatchResolvingShadowMisses`).
+ *
+ * NOT YET (said plainly): guest user mode (SYSENTER/SYSEXIT, ring-3 events through the guest
+ * TSS), a VMM write to a guest paging structure while emulating (e.g. a guest stack inside
+ * a page table: the retry gives up and the fault is reflected), LSS with an
  * RPL-0 selector (it faults at CPL 1 and is reflected as #GP), the 0/3/3
  * model, several VMs and world switches (the guest state stays in the host CPU between
- * exits), write protection of the guest GDT.
- *
- * Virtualization holes: `cpu.hooks.onSensitive` records each sensitive, unprivileged guest
- * instruction that shows the guest the deprivileging into `holes` (hole-log.ts; see `onHole`).
+ * exits), write protection of the guest GDT, virtualization-hole events.
  */
 import { EFLAGS_IF, EFLAGS_IOPL } from '../../arch/eflags';
 import { Vector } from '../../arch/exceptions';
@@ -47,8 +54,7 @@ import { IoBus } from '../../memory/io-bus';
 import { PhysicalMemory } from '../../memory/physical-memory';
 import { dispatchExit, exitActionOfError, stop, type ExitAction, type ExitVcpu } from '../exit-dispatch';
 import { ExitStats } from '../exit-stats';
-import { HoleLog, type HoleListener } from '../hole-log';
-import type { SensitiveEvent } from '../../cpu/sensitive';
+import { sdmCause, vmmCause } from '../exit-cause';
 import { saveGuestState } from '../guest-state';
 import { VmcsRecord } from '../vmcs-record';
 import { classifyEvent } from './classify';
@@ -57,6 +63,10 @@ import { buildShadowGdt, shadowCache, TSS32_BYTES, VMM_AREA_BYTES, VMM_IDT_OFFSE
 import { reflectEvent, VmmUnsupported } from './virtual-delivery';
 import { VmDevices } from './vm-devices';
 import type { TrapAndEmulateState } from './vm-state';
+import { ShadowPaging, walkGuest } from './shadow-paging';
+import { CR0_PG } from '../../arch/control-registers';
+import { PFEC_US, PFEC_WR } from '../../arch/exceptions';
+import { VmmExitReason } from '../exit-cause';
 import { AR_P, AR_UNUSABLE, SystemType } from '../../arch/segments';
 
 /** Where the loader's entry GDT goes (guest-physical), as on the bare machine. */
@@ -86,8 +96,6 @@ export class TrapAndEmulateVm {
   readonly cpu: Cpu;
   readonly vmcs = new VmcsRecord();
   readonly stats = new ExitStats();
-  /** Virtualization holes the guest stepped into: counted per kind, the recent ones kept (hole-log.ts). */
-  readonly holes = new HoleLog();
   readonly devices: VmDevices;
   readonly state: TrapAndEmulateState;
   /** Set when the VM has stopped for good, with the reason. */
@@ -117,6 +125,8 @@ export class TrapAndEmulateVm {
       devices: this.devices,
       event: null,
       insn: null,
+      paging: new ShadowPaging(this.memory, this.memory.size - VMM_AREA_BYTES),
+      pageFault: null,
     };
     this.vcpu = { cpu: this.cpu, vmcs: this.vmcs, stats: this.stats, state: this.state };
     const state = this.state;
@@ -129,28 +139,7 @@ export class TrapAndEmulateVm {
     pic.onOutputChange((level) => {
       if (level) this.cpu.breakBlock = true;
     });
-    this.cpu.hooks = {
-      interceptEvent: (_cpu, event) => this.onExit(event),
-      onSensitive: (cpu, event) => this.onSensitive(cpu, event),
-      virtualIf: () => state.vif,
-    };
-  }
-
-  /** Call `listener` for each virtualization hole from now on; returns the function that removes it. */
-  onHole(listener: HoleListener): () => void {
-    return this.holes.onHole(listener);
-  }
-
-  /**
-   * Which sensitive executions are holes (ring model 0/1/3): only the guest's own (host CPL > 0;
-   * the VMM's emulation at CPL 0 is not the guest's). Ring aliasing only at CPL 1, where the
-   * guest kernel sees RPL 1 instead of 0; the rest always — they show the VMM's tables and CR0,
-   * or the POPF / IRET ignored an IF that differs from the virtual IF (`virtualIf`).
-   */
-  private onSensitive(cpu: Cpu, event: SensitiveEvent): void {
-    if (cpu.cpl === 0) return;
-    if (event.kind === 'ring-aliasing' && cpu.cpl !== 1) return;
-    this.holes.record(event, cpu.icount);
+    this.cpu.hooks = { interceptEvent: (_cpu, event) => this.onExit(event) };
   }
 
   /**
@@ -221,24 +210,86 @@ export class TrapAndEmulateVm {
   }
 
   /** The VM exit: see the file header. Always true (nothing reaches the host IDT). */
-  private onExit(event: CpuEvent): boolean {
+  private onExit(offered: CpuEvent): boolean {
     const cpu = this.cpu;
     const state = this.state;
+    let event = offered;
+    let pagingReason: VmmExitReason | undefined;
+    if (event.type === 'hardware-exception' && event.vector === Vector.PF && state.paging.active) {
+      // Shadow paging: the host CR2 holds the guest-virtual address; the guest's CR2 is the virtual one.
+      const lin = cpu.cr2 >>> 0;
+      cpu.cr2 = state.cr2;
+      try {
+        const pf = this.guestWalkOf(lin, event.errorCode);
+        if (pf.walk.ok) {
+          state.pageFault = pf;
+          pagingReason = pf.write && state.paging.isTablePage(pf.walk.gpa >>> 12) ? VmmExitReason.GUEST_PAGE_TABLE_WRITE : VmmExitReason.HIDDEN_PAGE_FAULT;
+        } else {
+          // The guest's own tables say fault: reflect it with the guest's error code and CR2.
+          state.cr2 = lin;
+          event = { ...event, errorCode: pf.walk.errorCode };
+        }
+      } catch (e) {
+        this.stop(e instanceof VmmUnsupported ? `trap-and-emulate: ${e.message}` : String(e));
+        return true;
+      }
+    }
     const c = classifyEvent(cpu, event);
     state.event = event;
     state.insn = c.insn;
     this.saveState();
     let action: ExitAction;
     try {
-      action = dispatchExit(TRAP_AND_EMULATE, this.vcpu, c.info, c.vmmReason);
+      action = this.dispatchResolvingShadowMisses(c.info, pagingReason ?? c.vmmReason);
     } catch (e) {
       action = this.actionOfError(e);
     }
     state.event = null;
     state.insn = null;
+    state.pageFault = null;
     if (action.kind === 'wait') cpu.halted = true;
     else if (action.kind === 'stop') this.stop(action.message);
     return true;
+  }
+
+  /** The guest's view of a host #PF at guest-virtual `lin` with the host error code `errorCode`. */
+  private guestWalkOf(lin: number, errorCode: number): NonNullable<TrapAndEmulateState['pageFault']> {
+    const write = (errorCode & PFEC_WR) !== 0;
+    const user = (errorCode & PFEC_US) !== 0;
+    return { lin, write, user, walk: walkGuest(this.memory, this.state.reservedBase, this.state, lin, write, user) };
+  }
+
+  /**
+   * Dispatch the exit. The VMM reads and writes guest memory by guest-virtual address while
+   * it emulates (operands, the guest IDT, the guest stack), so under shadow paging the
+   * handler itself may take a host #PF on a shadow entry not filled yet: when the guest's
+   * tables map that address the entry is filled and the handler runs again (handlers check
+   * before they commit, so a faulting attempt left nothing behind); the exit is recorded once.
+   */
+  private dispatchResolvingShadowMisses(info: Parameters<typeof dispatchExit>[2], reason: VmmExitReason | undefined): ExitAction {
+    const state = this.state;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (attempt === 0) return dispatchExit(TRAP_AND_EMULATE, this.vcpu, info, reason);
+        const handler = TRAP_AND_EMULATE.handlers[(reason ?? info.reason) as keyof typeof TRAP_AND_EMULATE.handlers];
+        if (handler === undefined) throw new Error('internal: handler vanished on retry');
+        const v = this.vmcs;
+        const cs = v.read(VMCS.GUEST_CS_SELECTOR);
+        const eip = v.read(VMCS.GUEST_RIP);
+        const cause = reason === undefined ? sdmCause(info.reason) : vmmCause(reason);
+        return handler({ cpu: this.cpu, vmcs: v, state, cause, info, cs, eip, linear: (v.read(VMCS.GUEST_CS_BASE) + eip) >>> 0, charge: (u) => this.stats.charge(u) });
+      } catch (e) {
+        if (!(e instanceof CpuFault) || e.vector !== Vector.PF || !state.paging.active || attempt >= 8) throw e;
+        const lin = this.cpu.cr2 >>> 0;
+        this.cpu.cr2 = state.cr2;
+        const pf = this.guestWalkOf(lin, e.errorCode);
+        if (!pf.walk.ok) {
+          state.cr2 = lin;
+          throw new CpuFault(Vector.PF, pf.walk.errorCode, `guest page fault at 0x${lin.toString(16)} while the VMM emulated`);
+        }
+        state.paging.fill(this.cpu, state, lin, pf.walk, pf.write, pf.user);
+      }
+    }
   }
 
   private actionOfError(e: unknown): ExitAction {
