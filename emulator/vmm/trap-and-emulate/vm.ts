@@ -35,7 +35,10 @@
  * a page table: the retry gives up and the fault is reflected), LSS with an
  * RPL-0 selector (it faults at CPL 1 and is reflected as #GP), the 0/3/3
  * model, several VMs and world switches (the guest state stays in the host CPU between
- * exits), write protection of the guest GDT, virtualization-hole events.
+ * exits), write protection of the guest GDT.
+ *
+ * Virtualization holes: `cpu.hooks.onSensitive` records each sensitive, unprivileged guest
+ * instruction that shows the guest the deprivileging into `holes` (hole-log.ts; see `onHole`).
  */
 import { EFLAGS_IF, EFLAGS_IOPL } from '../../arch/eflags';
 import { Vector } from '../../arch/exceptions';
@@ -55,6 +58,8 @@ import { PhysicalMemory } from '../../memory/physical-memory';
 import { dispatchExit, exitActionOfError, stop, type ExitAction, type ExitVcpu } from '../exit-dispatch';
 import { ExitStats } from '../exit-stats';
 import { sdmCause, vmmCause } from '../exit-cause';
+import { HoleLog, type HoleListener } from '../hole-log';
+import type { SensitiveEvent } from '../../cpu/sensitive';
 import { saveGuestState } from '../guest-state';
 import { VmcsRecord } from '../vmcs-record';
 import { classifyEvent } from './classify';
@@ -96,6 +101,8 @@ export class TrapAndEmulateVm {
   readonly cpu: Cpu;
   readonly vmcs = new VmcsRecord();
   readonly stats = new ExitStats();
+  /** Virtualization holes the guest stepped into: counted per kind, the recent ones kept (hole-log.ts). */
+  readonly holes = new HoleLog();
   readonly devices: VmDevices;
   readonly state: TrapAndEmulateState;
   /** Set when the VM has stopped for good, with the reason. */
@@ -139,7 +146,28 @@ export class TrapAndEmulateVm {
     pic.onOutputChange((level) => {
       if (level) this.cpu.breakBlock = true;
     });
-    this.cpu.hooks = { interceptEvent: (_cpu, event) => this.onExit(event) };
+    this.cpu.hooks = {
+      interceptEvent: (_cpu, event) => this.onExit(event),
+      onSensitive: (cpu, event) => this.onSensitive(cpu, event),
+      virtualIf: () => state.vif,
+    };
+  }
+
+  /** Call `listener` for each virtualization hole from now on; returns the function that removes it. */
+  onHole(listener: HoleListener): () => void {
+    return this.holes.onHole(listener);
+  }
+
+  /**
+   * Which sensitive executions are holes (ring model 0/1/3): only the guest's own (host CPL > 0;
+   * the VMM's emulation at CPL 0 is not the guest's). Ring aliasing only at CPL 1, where the
+   * guest kernel sees RPL 1 instead of 0; the rest always — they show the VMM's tables and CR0,
+   * or the POPF / IRET ignored an IF that differs from the virtual IF (`virtualIf`).
+   */
+  private onSensitive(cpu: Cpu, event: SensitiveEvent): void {
+    if (cpu.cpl === 0) return;
+    if (event.kind === 'ring-aliasing' && cpu.cpl !== 1) return;
+    this.holes.record(event, cpu.icount);
   }
 
   /**
