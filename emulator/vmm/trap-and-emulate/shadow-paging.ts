@@ -30,7 +30,12 @@
  * walk raises VmmUnsupported and the VM stops with a message; nothing of the host or the VMM
  * area is ever mapped for the guest.
  *
- * NOT YET (said plainly): table pages stay write-protected after the guest stops using them
+ * NOT YET (said plainly): the reserved area stays at the top of guest RAM, and the segment
+ * limits stay truncated below it, also with paging on — so a guest cannot use linear
+ * addresses at or above `reservedBase` (examples/mmu-heavy's window at 0x40000000 takes a
+ * #GP there, reflected). Moving the area to the top 4 MiB of the linear space while the
+ * virtual CR0.PG is set (re-truncating the shadow GDT and the loaded segments) is the next
+ * step. Table pages stay write-protected after the guest stops using them
  * as tables (writes to a recycled page keep exiting, correctly but slowly); a full pool drops
  * every shadow and starts again; the host never sees the guest's PCD/PWT/G bits.
  */

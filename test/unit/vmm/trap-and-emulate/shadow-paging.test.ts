@@ -229,3 +229,49 @@ describe('shadow paging: the VMM area and memory beyond the VM', () => {
     expect(vm.state.paging.active).toBe(false);
   });
 });
+
+describe('shadow paging: page-table traffic (mmu-heavy in the low 8 MiB)', () => {
+  it('200 pages mapped one PTE store + INVLPG at a time read the right frames, then unmapped ones fault; every PTE store after the first fill exits', () => {
+    const vm = pagedGuest(`
+        xor ecx, ecx
+        xor esi, esi                    ; checksum
+map:    mov eax, ecx
+        imul eax, eax, 7
+        xor edx, edx
+        mov ebx, 200
+        div ebx                         ; edx = 7 i mod 200
+        shl edx, 12
+        add edx, 0x500000 | ${RW_US}
+        mov [${PT1} + ecx*4], edx
+        mov edi, ecx
+        shl edi, 12
+        add edi, 0x400000
+        invlpg [edi]
+        add esi, [edi]
+        mov [edi + 4], ecx
+        inc ecx
+        cmp ecx, 200
+        jb map
+        mov [${R}], esi
+        xor ecx, ecx
+unmap:  mov dword [${PT1} + ecx*4], 0
+        mov edi, ecx
+        shl edi, 12
+        add edi, 0x400000
+        invlpg [edi]
+        inc ecx
+        cmp ecx, 200
+        jb unmap
+        mov eax, [0x400000 + 199*4096]
+        mov dword [${R + 4}], 1         ; not reached: the read faults`);
+    for (let j = 0; j < 200; j++) vm.memory.write32(0x500000 + j * 4096, j * 3 + 1);
+    expect(runGuest(vm, 5_000_000)).toEqual({ kind: 'exit', status: 1 });
+    expect(peek(vm, R)).toBe(3 * 19900 + 200);
+    for (let i = 0; i < 200; i++) expect(peek(vm, 0x500000 + ((7 * i) % 200) * 4096 + 4)).toBe(i);
+    expect(peek(vm, R + 4)).toBe(0);
+    expect([peek(vm, R + 0x20), peek(vm, R + 0x24)]).toEqual([0x400000 + 199 * 4096, 0]);
+    // PT1 becomes a write-protected table page at the first fill through it (after the first PTE store).
+    expect(countVmm(vm, VmmExitReason.GUEST_PAGE_TABLE_WRITE)).toBe(399);
+    expect(count(vm, ExitReason.INVLPG)).toBe(400);
+  });
+});
