@@ -94,6 +94,7 @@ export interface CpuHooks {
    * Called after a sensitive but unprivileged instruction has executed (sensitive.ts): ring
    * aliasing (PUSH/MOV of CS or SS), a privileged-state read (SGDT, SIDT, SLDT, STR, SMSW), a
    * POPF or IRET at CPL > IOPL whose popped IF differed from the believed IF and was ignored,
+   * a PUSHF at CPL > 0 whose pushed IF differs from the believed IF,
    * a descriptor query (LAR, LSL, VERR, VERW). Fires on the bare machine too; the observer
    * (a VMM) decides whether it is a virtualization hole. Called before the instruction
    * retires (`icount` not yet incremented); must not change CPU state.

@@ -17,6 +17,9 @@
  *  - 'popf-if-ignored': POPF/POPFD at CPL > IOPL (protected mode, not virtual-8086) whose popped
  *    IF differs from the IF the program believes it has (SDM Vol. 2B "POPF": IF is not changed
  *    and no fault is raised);
+ *  - 'pushf-if-revealed': PUSHF/PUSHFD at CPL > 0 (not virtual-8086 mode) that pushes an IF
+ *    differing from the IF the program believes it has — a deprivileged kernel sees the real
+ *    IF after its CLI was emulated (never on the bare machine without `virtualIf`);
  *  - 'iret-if-ignored': protected-mode IRET at CPL > IOPL whose popped IF differs likewise
  *    (SDM Vol. 2A "IRET": IF is loaded only when CPL <= IOPL);
  *  - 'descriptor-query': LAR, LSL, VERR, VERW (they read the descriptor tables in force and
@@ -33,10 +36,10 @@ import type { Cpu } from './cpu';
 import type { Insn } from './decoder/insn';
 
 /** Category of a sensitive, unprivileged instruction execution (see the file header). */
-export type HoleKind = 'ring-aliasing' | 'privileged-state-read' | 'popf-if-ignored' | 'iret-if-ignored' | 'descriptor-query';
+export type HoleKind = 'ring-aliasing' | 'privileged-state-read' | 'popf-if-ignored' | 'pushf-if-revealed' | 'iret-if-ignored' | 'descriptor-query';
 
 /** All kinds, in a fixed order (for counters and tables). */
-export const HOLE_KINDS: readonly HoleKind[] = ['ring-aliasing', 'privileged-state-read', 'popf-if-ignored', 'iret-if-ignored', 'descriptor-query'];
+export const HOLE_KINDS: readonly HoleKind[] = ['ring-aliasing', 'privileged-state-read', 'popf-if-ignored', 'pushf-if-revealed', 'iret-if-ignored', 'descriptor-query'];
 
 /** One execution of a sensitive instruction, as given to `CpuHooks.onSensitive`. */
 export interface SensitiveEvent {
@@ -50,7 +53,8 @@ export interface SensitiveEvent {
   /**
    * What the instruction revealed or what was ignored, by name: e.g. `selector`/`rpl` (ring
    * aliasing), `base`/`limit` (SGDT/SIDT), `value` (SLDT/STR/SMSW, LAR/LSL result), `zf`
-   * (descriptor queries), `poppedIf`/`if` (the ignored popped IF and the IF kept).
+   * (descriptor queries), `poppedIf`/`if` (the ignored popped IF and the IF kept), `pushedIf`/`if`
+   * (the IF PUSHF revealed and the believed IF).
    */
   details: Record<string, number | boolean>;
 }

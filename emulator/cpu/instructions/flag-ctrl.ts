@@ -123,6 +123,12 @@ export const PUSHF: Exec = (cpu, i) => {
   const f = getEflags(cpu);
   if (i.o32) push32(cpu, f & ~(EFLAGS_VM | EFLAGS_RF));
   else push16(cpu, f);
+  // Reported only at CPL > 0 when the IF pushed differs from the IF the program believes it has (sensitive.ts).
+  if (cpu.hooks.onSensitive !== undefined && cpu.cpl > 0 && (f & EFLAGS_VM) === 0) {
+    const pushedIf = (f & EFLAGS_IF) !== 0;
+    const believed = believedIf(cpu);
+    if (pushedIf !== believed) reportSensitive(cpu, i, 'pushf-if-revealed', i.o32 ? 'PUSHFD' : 'PUSHF', { pushedIf, if: believed });
+  }
 };
 
 /**

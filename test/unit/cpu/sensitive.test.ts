@@ -150,6 +150,27 @@ describe('CpuHooks.onSensitive on the bare CPU', () => {
     expect(seen.map((e) => [e.mnemonic, e.eip, e.details.poppedIf, e.details.if])).toEqual([['POPF', CODE + 5, true, false]]);
   });
 
+  it('PUSHFD at CPL 1 reports pushf-if-revealed only when the pushed IF differs from CpuHooks.virtualIf', () => {
+    const m = protectedMode(1);
+    setEflagsBits(m.cpu, EFLAGS_IF, EFLAGS_IF);
+    const seen = record(m.cpu);
+    load(m.cpu, [0x9c, 0x9c]); // pushfd; pushfd
+    runN(m, 1); // no virtualIf: the believed IF is EFLAGS.IF, which PUSHF shows faithfully
+    m.cpu.hooks.virtualIf = () => false;
+    runN(m, 1);
+    expect(seen).toEqual([{ kind: 'pushf-if-revealed', mnemonic: 'PUSHFD', eip: CODE + 1, linearEip: CODE + 1, details: { pushedIf: true, if: false } }]);
+  });
+
+  it('PUSHF at CPL 0 reports nothing even when virtualIf differs (the kernel sees its own IF)', () => {
+    const m = protectedMode(0);
+    setEflagsBits(m.cpu, EFLAGS_IF, EFLAGS_IF);
+    const seen = record(m.cpu);
+    m.cpu.hooks.virtualIf = () => false;
+    load(m.cpu, [0x9c]);
+    runN(m, 1);
+    expect(seen).toEqual([]);
+  });
+
   it('IRET to the same ring at CPL 3 with IOPL 0 reports iret-if-ignored at the IRET, not at its target', () => {
     const m = pm(3);
     setEflagsBits(m.cpu, 0, EFLAGS_IF);
