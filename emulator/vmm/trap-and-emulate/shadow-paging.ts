@@ -35,7 +35,10 @@
  * addresses at or above `reservedBase` (examples/mmu-heavy's window at 0x40000000 takes a
  * #GP there, reflected). Moving the area to the top 4 MiB of the linear space while the
  * virtual CR0.PG is set (re-truncating the shadow GDT and the loaded segments) is the next
- * step. Table pages stay write-protected after the guest stops using them
+ * step. The shadow GDT/LDT builders (LGDT, LLDT, LTR exits) still read the guest's
+ * descriptor tables at their base as guest-PHYSICAL addresses, right only while the guest
+ * maps them identity (as the examples do); reading them through the guest's tables is to do.
+ * Table pages stay write-protected after the guest stops using them
  * as tables (writes to a recycled page keep exiting, correctly but slowly); a full pool drops
  * every shadow and starts again; the host never sees the guest's PCD/PWT/G bits.
  */
