@@ -41,18 +41,17 @@ const GUESTS = {
    * Prints "pg" on COM1 with interrupts disabled (CLI: an INTERRUPT_FLAG exit under the VMM),
    * then enables paging, which trap-and-emulate does not support yet.
    */
-  'paging.asm': `${MULTIBOOT}  cli
+  /** Prints "ok" under the VMM, then executes WBINVD, which has no exit handler yet. */
+  'unsupported.asm': `${MULTIBOOT}  cli
   mov dx, 0x3fb
   mov al, 3
   out dx, al
   mov dx, 0x3f8
-  mov al, 'p'
+  mov al, 'o'
   out dx, al
-  mov al, 'g'
+  mov al, 'k'
   out dx, al
-  mov eax, cr0
-  or eax, 0x80000000
-  mov cr0, eax
+  wbinvd
   mov al, 0
   out 0xf4, al
   hlt
@@ -101,18 +100,18 @@ describe('vanderpool run --vmm trap-and-emulate', () => {
     expect(counts).toEqual([...counts].sort((a, b) => b - a));
   });
 
-  it('a guest that enables paging stops with the VMM\'s message and exit status 8; its COM1 output before that is on stdout', () => {
+  it('a guest that executes an instruction the VMM has no exit handler for (WBINVD) stops with the VMM\'s message and exit status 8; its COM1 output before that is on stdout', () => {
     const dir = work(GUESTS);
-    const r = runCli(cli, ['run', 'paging.asm', '--vmm', 'trap-and-emulate', '--stats'], dir);
-    expect(r.stdout).toBe('pg');
+    const r = runCli(cli, ['run', 'unsupported.asm', '--vmm', 'trap-and-emulate', '--stats'], dir);
+    expect(r.stdout).toBe('ok');
     expect(r.status).toBe(8);
     expect(r.stderr).toMatch(
-      /^vanderpool: the VMM stopped the VM: trap-and-emulate: the guest enables paging \(CR0\.PG\): shadow paging is not in this slice yet \(after [\d,]+ instructions, guest CS:EIP = [0-9A-F]{4}:[0-9A-F]{8}\)\n/,
+      /^vanderpool: the VMM stopped the VM: VMM mode 'trap-and-emulate': no handler for exit reason 0x36 EXIT_REASON_WBINVD at guest CS:EIP 0011:[0-9A-F]{8} .*\(after [\d,]+ instructions, guest CS:EIP = [0-9A-F]{4}:[0-9A-F]{8}\)\n/,
     );
-    expect(r.stderr).toMatch(/^ {2}stopped +the VMM stopped the VM: trap-and-emulate: the guest enables paging/m);
-    // The CLI was emulated (INTERRUPT_FLAG, a software-VMM reason) and the MOV CR0 exited as CR_ACCESS.
+    expect(r.stderr).toMatch(/^ {2}stopped +the VMM stopped the VM: VMM mode 'trap-and-emulate': no handler for exit reason 0x36/m);
+    // The CLI was emulated (INTERRUPT_FLAG, a software-VMM reason) and the WBINVD exited under its SDM reason.
     expect(r.stderr).toMatch(/^ {2}INTERRUPT_FLAG \(VMM\) +1 /m);
-    expect(r.stderr).toMatch(/^ {2}CR_ACCESS \(28\) +2 /m);
+    expect(r.stderr).toMatch(/^ {2}WBINVD \(54\) +1 /m);
     expect(hasStackTrace(r.stderr)).toBe(false);
   });
 
