@@ -1,13 +1,14 @@
 /**
  * Runs the bundled `vanderpool` command (dist/cli.js, built by `node esbuild.mjs`) as a
- * child process for the CLI suites. Must not import vitest.
+ * child process for the CLI suites.
  *
- * Each suite builds once in its `beforeAll` (`prepareCli`) and runs a private copy of the
+ * Each suite calls `useCliSuite()`, which builds once in its `beforeAll` (`prepareCli`) and runs a private copy of the
  * bundle (cli.js with the iced-x86 .wasm it loads from its own directory): other suites and
  * other people's builds may rewrite dist/ while these tests run, and a bundle read while
  * esbuild writes it would fail for no fault of the CLI. Builds are serialised by a lock
  * directory so that two suites never write dist/ at once.
  */
+import { afterAll, beforeAll } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -132,4 +133,29 @@ export function removeDir(dir: string): void {
 /** No JavaScript stack trace in a message ("    at f (file:1:2)"). */
 export function hasStackTrace(text: string): boolean {
   return /^\s+at .+[:(]\d+/m.test(text);
+}
+
+/**
+ * Register a suite's CLI fixtures: a private copy of the bundled CLI built before the
+ * suite (`prepareCli`), and scratch folders made by `work`, all removed after it.
+ */
+export function useCliSuite(): { cli: () => string; work: (files: Record<string, string | Uint8Array>) => string } {
+  let cli = '';
+  let cliDir = '';
+  const dirs: string[] = [];
+  beforeAll(() => {
+    ({ cli, dir: cliDir } = prepareCli());
+  });
+  afterAll(() => {
+    removeDir(cliDir);
+    for (const d of dirs) removeDir(d);
+  });
+  return {
+    cli: () => cli,
+    work: (files) => {
+      const d = scratch(files);
+      dirs.push(d);
+      return d;
+    },
+  };
 }

@@ -5,26 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasStackTrace, prepareCli, removeDir, REPO, runCli, runCliAndInterrupt, scratch } from './cli-harness';
+import { describe, expect, it } from 'vitest';
+import { hasStackTrace, REPO, runCli, runCliAndInterrupt, useCliSuite } from './cli-harness';
 
-let cli = '';
-let cliDir = '';
-const dirs: string[] = [];
-
-beforeAll(() => {
-  ({ cli, dir: cliDir } = prepareCli());
-});
-afterAll(() => {
-  removeDir(cliDir);
-  for (const d of dirs) removeDir(d);
-});
-
-function work(files: Record<string, string | Uint8Array>): string {
-  const d = scratch(files);
-  dirs.push(d);
-  return d;
-}
+const suite = useCliSuite();
+const work = suite.work;
 
 const expected = (name: string): string => readFileSync(join(REPO, 'examples', `${name}.expected`), 'latin1');
 
@@ -72,20 +57,20 @@ msg: db "hi", 10, 0
 
 describe('vanderpool run: the example guests', () => {
   it('examples/hello.asm (Multiboot) prints examples/hello.expected on stdout and exits with status 1', () => {
-    const r = runCli(cli, ['run', 'examples/hello.asm']);
+    const r = runCli(suite.cli(), ['run', 'examples/hello.asm']);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe(expected('hello'));
     expect(r.status).toBe(1);
   });
 
   it('examples/tasks.asm prints examples/tasks.expected (timer preemption, page faults, system calls)', () => {
-    const r = runCli(cli, ['run', 'examples/tasks.asm']);
+    const r = runCli(suite.cli(), ['run', 'examples/tasks.asm']);
     expect(r.stdout).toBe(expected('tasks'));
     expect(r.status).toBe(1);
   });
 
   it('the floppy example boots with --boot floppy and prints examples/bootsector.expected', () => {
-    const r = runCli(cli, ['run', '--boot', 'floppy', 'examples/bootsector/boot.asm']);
+    const r = runCli(suite.cli(), ['run', '--boot', 'floppy', 'examples/bootsector/boot.asm']);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe(expected('bootsector'));
     expect(r.status).toBe(1);
@@ -93,8 +78,8 @@ describe('vanderpool run: the example guests', () => {
 
   it('hello assembled by `vanderpool asm` is found to be a Multiboot kernel by its content and runs alike', () => {
     const dir = work({});
-    expect(runCli(cli, ['asm', join(REPO, 'examples/hello.asm'), '-o', join(dir, 'hello.bin')]).status).toBe(0);
-    const r = runCli(cli, ['run', join(dir, 'hello.bin')]);
+    expect(runCli(suite.cli(), ['asm', join(REPO, 'examples/hello.asm'), '-o', join(dir, 'hello.bin')]).status).toBe(0);
+    const r = runCli(suite.cli(), ['run', join(dir, 'hello.bin')]);
     expect(r.stdout).toBe(expected('hello'));
     expect(r.status).toBe(1);
   });
@@ -103,7 +88,7 @@ describe('vanderpool run: the example guests', () => {
 describe('vanderpool run: how a run ends', () => {
   it('isa-debug-exit value 3 becomes exit status 7, with the guest\'s COM1 output on stdout', () => {
     const dir = work(GUESTS);
-    const r = runCli(cli, ['run', 'exit7.asm'], dir);
+    const r = runCli(suite.cli(), ['run', 'exit7.asm'], dir);
     expect(r.stdout).toBe('hi\n');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(7);
@@ -111,35 +96,35 @@ describe('vanderpool run: how a run ends', () => {
 
   it('a run past --max-instructions stops there and exits 6, saying so on stderr', () => {
     const dir = work(GUESTS);
-    const r = runCli(cli, ['run', 'spin.asm', '--max-instructions', '250000'], dir);
+    const r = runCli(suite.cli(), ['run', 'spin.asm', '--max-instructions', '250000'], dir);
     expect(r.status).toBe(6);
     expect(r.stderr).toBe('vanderpool: stopped: --max-instructions 250,000 reached before the guest exited (after 250,000 instructions, CS:EIP = 0000:7C00)\n');
   });
 
   it('--max-instructions also ends a guest idling in HLT: it bounds the virtual time too, and exits 6', () => {
     const dir = work(GUESTS);
-    const r = runCli(cli, ['run', 'idle.asm', '--max-instructions', '2000000'], dir);
+    const r = runCli(suite.cli(), ['run', 'idle.asm', '--max-instructions', '2000000'], dir);
     expect(r.status).toBe(6);
     expect(r.stderr).toMatch(/^vanderpool: stopped: --max-instructions 2,000,000 reached before the guest exited/);
   });
 
   it('a triple fault exits 4 and names it with the fault chain and where the processor stopped', () => {
     const dir = work(GUESTS);
-    const r = runCli(cli, ['run', 'triple.asm', '--max-instructions', '1000'], dir);
+    const r = runCli(suite.cli(), ['run', 'triple.asm', '--max-instructions', '1000'], dir);
     expect(r.status).toBe(4);
     expect(r.stderr).toMatch(/^vanderpool: triple fault: the processor shut down: .*while delivering #DF.*\(after 1 instruction, CS:EIP = 0000:7C05\)\n$/);
   });
 
   it('HLT with interrupts disabled ends the run with status 0 and the reason on stderr', () => {
     const dir = work(GUESTS);
-    const r = runCli(cli, ['run', 'halt.asm'], dir);
+    const r = runCli(suite.cli(), ['run', 'halt.asm'], dir);
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/^vanderpool: the guest halted for good: HLT with interrupts disabled .*\(after 2 instructions, CS:EIP = 0000:7C02\)\n$/);
   });
 
   it('Ctrl-C (SIGINT) stops the run with status 130 and still prints the statistics', async () => {
     const dir = work(GUESTS);
-    const r = await runCliAndInterrupt(cli, ['run', 'print-spin.asm', '--stats'], dir);
+    const r = await runCliAndInterrupt(suite.cli(), ['run', 'print-spin.asm', '--stats'], dir);
     expect(r.stdout).toBe('x');
     expect(r.signal).toBe(null);
     expect(r.status).toBe(130);
@@ -151,12 +136,12 @@ describe('vanderpool run: how a run ends', () => {
 describe('vanderpool run: ways to boot', () => {
   it('--mode protected --load-address enters a flat binary in 32-bit protected mode', () => {
     const dir = work(GUESTS);
-    const r = runCli(cli, ['run', 'flat32.asm', '--mode', 'protected'], dir);
+    const r = runCli(suite.cli(), ['run', 'flat32.asm', '--mode', 'protected'], dir);
     expect(r.stdout).toBe('pm');
     expect(r.status).toBe(1);
     // The same bytes as a binary: the .asm's org is gone, so the address must be given.
-    expect(runCli(cli, ['asm', 'flat32.asm', '-o', 'flat32.bin'], dir).status).toBe(0);
-    const bin = runCli(cli, ['run', 'flat32.bin', '--mode', 'protected', '--load-address', '0x100000'], dir);
+    expect(runCli(suite.cli(), ['asm', 'flat32.asm', '-o', 'flat32.bin'], dir).status).toBe(0);
+    const bin = runCli(suite.cli(), ['run', 'flat32.bin', '--mode', 'protected', '--load-address', '0x100000'], dir);
     expect(bin.stdout).toBe('pm');
     expect(bin.status).toBe(1);
   });
@@ -177,11 +162,11 @@ times 0xfff0-($-$$) db 0xff
 times 0x10000-($-$$) db 0xff
 `;
     const dir = work({ 'rom.asm': rom });
-    const r = runCli(cli, ['run', '--bios', 'rom.asm'], dir);
+    const r = runCli(suite.cli(), ['run', '--bios', 'rom.asm'], dir);
     expect(r.stderr).toBe('R');
     expect(r.stdout).toBe('');
     expect(r.status).toBe(5);
-    const post = runCli(cli, ['run', '--bios', 'rom.asm', '--post-codes', 'stdio', '--stats'], dir);
+    const post = runCli(suite.cli(), ['run', '--bios', 'rom.asm', '--post-codes', 'stdio', '--stats'], dir);
     expect(post.stdout).toBe('POST 11h\n');
     expect(post.stderr).toMatch(/^ {2}POST codes {2,}1, the last 11h$/m);
     expect(post.status).toBe(5);
@@ -189,11 +174,11 @@ times 0x10000-($-$$) db 0xff
 
   it('--serial FILE sends COM1 to the file and --debugcon stdio puts port E9h on stdout', () => {
     const dir = work(GUESTS);
-    const r = runCli(cli, ['run', 'exit7.asm', '--serial', 'com1.txt'], dir);
+    const r = runCli(suite.cli(), ['run', 'exit7.asm', '--serial', 'com1.txt'], dir);
     expect(r.stdout).toBe('');
     expect(r.status).toBe(7);
     expect(readFileSync(join(dir, 'com1.txt'), 'latin1')).toBe('hi\n');
-    const e9 = runCli(cli, ['run', 'debugcon.asm', '--debugcon', 'stdio'], dir);
+    const e9 = runCli(suite.cli(), ['run', 'debugcon.asm', '--debugcon', 'stdio'], dir);
     expect(e9.stdout).toBe('E');
     expect(e9.status).toBe(3);
   });
@@ -202,7 +187,7 @@ times 0x10000-($-$$) db 0xff
 describe('vanderpool run --trace', () => {
   it('prints one line per instruction with CS:EIP, bytes and the iced-x86 text, and the events delivered', () => {
     const dir = work(GUESTS);
-    const r = runCli(cli, ['run', 'unassigned.asm', '--trace'], dir);
+    const r = runCli(suite.cli(), ['run', 'unassigned.asm', '--trace'], dir);
     expect(r.status).toBe(1);
     const lines = r.stderr.split('\n');
     expect(lines[0]).toBe('vanderpool trace: unassigned.asm: flat binary, 12 bytes at 0x7C00, real mode');
@@ -220,7 +205,7 @@ describe('vanderpool run --trace', () => {
 
   it('shows an exception and its handler\'s first instruction as separate steps', () => {
     const dir = work(GUESTS);
-    const r = runCli(cli, ['run', 'triple.asm', '--trace'], dir);
+    const r = runCli(suite.cli(), ['run', 'triple.asm', '--trace'], dir);
     expect(r.status).toBe(4);
     expect(r.stderr).toContain('         1  0000:7C05      0F0B                  ud2\n            -> #UD exception: UD2\n');
     expect(r.stderr).toMatch(/-> #DF\(0x0000\) exception: double fault/);
@@ -228,7 +213,7 @@ describe('vanderpool run --trace', () => {
 
   it('--trace-file with --trace-regs writes the trace and the registers to a file, stderr stays empty', () => {
     const dir = work(GUESTS);
-    const r = runCli(cli, ['run', 'exit7.asm', '--trace-file', 'trace.txt', '--trace-regs'], dir);
+    const r = runCli(suite.cli(), ['run', 'exit7.asm', '--trace-file', 'trace.txt', '--trace-regs'], dir);
     expect(r.status).toBe(7);
     expect(r.stderr).toBe('');
     const trace = readFileSync(join(dir, 'trace.txt'), 'utf8').split('\n');
@@ -242,7 +227,7 @@ describe('vanderpool run --trace', () => {
 describe('vanderpool run --stats', () => {
   it('prints how the run stopped, instructions, times, events by vector and unassigned accesses on stderr', () => {
     const dir = work(GUESTS);
-    const r = runCli(cli, ['run', 'unassigned.asm', '--stats'], dir);
+    const r = runCli(suite.cli(), ['run', 'unassigned.asm', '--stats'], dir);
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
     const lines = r.stderr.trimEnd().split('\n');
@@ -276,7 +261,7 @@ describe('vanderpool run --stats', () => {
   });
 
   it('counts exceptions and hardware interrupts by vector (examples/tasks.asm)', () => {
-    const r = runCli(cli, ['run', 'examples/tasks.asm', '--stats', '--serial', 'none']);
+    const r = runCli(suite.cli(), ['run', 'examples/tasks.asm', '--stats', '--serial', 'none']);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^ {2}exceptions {10,}#PF: \d+$/m);
     expect(r.stderr).toMatch(/^ {2}hardware interrupts {2,}INT 20h: \d+$/m);
@@ -302,7 +287,7 @@ describe('vanderpool run: bad input', () => {
   for (const [what, args, message] of cases) {
     it(`${what}: a message naming the problem, exit 2, no stack trace`, () => {
       const dir = work({ ...GUESTS, 'big.img': new Uint8Array(1_500_000) });
-      const r = runCli(cli, args, dir);
+      const r = runCli(suite.cli(), args, dir);
       expect(r.stderr).toMatch(message);
       expect(r.status).toBe(2);
       expect(hasStackTrace(r.stderr)).toBe(false);
@@ -311,13 +296,13 @@ describe('vanderpool run: bad input', () => {
 
   it('a source with errors prints its diagnostics and exits 2 (1 would read as a guest status)', () => {
     const dir = work(GUESTS);
-    const r = runCli(cli, ['run', 'broken.asm'], dir);
+    const r = runCli(suite.cli(), ['run', 'broken.asm'], dir);
     expect(r.status).toBe(2);
     expect(r.stderr).toBe("broken.asm:3:8: error: parser: instruction expected\nvanderpool: error: file 'broken.asm' does not assemble (1 error)\n");
   });
 
   it('--help documents the exit statuses', () => {
-    const r = runCli(cli, ['run', '--help']);
+    const r = runCli(suite.cli(), ['run', '--help']);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('Exit status:');
     expect(r.stdout).toMatch(/^ {2}4 {10}triple fault/m);

@@ -5,26 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasStackTrace, prepareCli, removeDir, REPO, runCli, scratch } from './cli-harness';
+import { describe, expect, it } from 'vitest';
+import { hasStackTrace, REPO, runCli, useCliSuite } from './cli-harness';
 
-let cli = '';
-let cliDir = '';
-const dirs: string[] = [];
-
-beforeAll(() => {
-  ({ cli, dir: cliDir } = prepareCli());
-});
-afterAll(() => {
-  removeDir(cliDir);
-  for (const d of dirs) removeDir(d);
-});
-
-function work(files: Record<string, string>): string {
-  const d = scratch(files);
-  dirs.push(d);
-  return d;
-}
+const suite = useCliSuite();
+const work = suite.work;
 
 const HELLO = join(REPO, 'examples/hello.asm');
 
@@ -65,20 +50,20 @@ end:
 
 describe('vanderpool run --vmm trap-and-emulate', () => {
   it('examples/hello.asm prints examples/hello.expected on stdout and exits with status 1, as on the bare machine', () => {
-    const r = runCli(cli, ['run', HELLO, '--vmm', 'trap-and-emulate']);
+    const r = runCli(suite.cli(), ['run', HELLO, '--vmm', 'trap-and-emulate']);
     expect(r.stdout).toBe(readFileSync(join(REPO, 'examples/hello.expected'), 'latin1'));
     expect(r.stderr).toBe('');
     expect(r.status).toBe(1);
   });
 
   it('--ring-model 0/1/3 is the default and may be given', () => {
-    const r = runCli(cli, ['run', HELLO, '--vmm', 'trap-and-emulate', '--ring-model', '0/1/3']);
+    const r = runCli(suite.cli(), ['run', HELLO, '--vmm', 'trap-and-emulate', '--ring-model', '0/1/3']);
     expect(r.stdout).toBe(readFileSync(join(REPO, 'examples/hello.expected'), 'latin1'));
     expect(r.status).toBe(1);
   });
 
   it('--stats prints the VM exits by reason (IO_INSTRUCTION for the COM1 and isa-debug-exit writes) and the guest EIPs that exit most', () => {
-    const r = runCli(cli, ['run', HELLO, '--vmm', 'trap-and-emulate', '--stats']);
+    const r = runCli(suite.cli(), ['run', HELLO, '--vmm', 'trap-and-emulate', '--stats']);
     expect(r.status).toBe(1);
     const lines = r.stderr.trimEnd().split('\n');
     expect(lines[0]).toBe('vanderpool statistics');
@@ -102,7 +87,7 @@ describe('vanderpool run --vmm trap-and-emulate', () => {
 
   it('a guest that executes an instruction the VMM has no exit handler for (WBINVD) stops with the VMM\'s message and exit status 8; its COM1 output before that is on stdout', () => {
     const dir = work(GUESTS);
-    const r = runCli(cli, ['run', 'unsupported.asm', '--vmm', 'trap-and-emulate', '--stats'], dir);
+    const r = runCli(suite.cli(), ['run', 'unsupported.asm', '--vmm', 'trap-and-emulate', '--stats'], dir);
     expect(r.stdout).toBe('ok');
     expect(r.status).toBe(8);
     expect(r.stderr).toMatch(
@@ -117,13 +102,13 @@ describe('vanderpool run --vmm trap-and-emulate', () => {
 
   it('a run past --max-instructions stops there and exits 6, saying so on stderr', () => {
     const dir = work(GUESTS);
-    const r = runCli(cli, ['run', 'spin.asm', '--vmm', 'trap-and-emulate', '--max-instructions', '100000'], dir);
+    const r = runCli(suite.cli(), ['run', 'spin.asm', '--vmm', 'trap-and-emulate', '--max-instructions', '100000'], dir);
     expect(r.status).toBe(6);
     expect(r.stderr).toMatch(/^vanderpool: stopped: --max-instructions 100,000 reached before the guest exited \(after 100,000 instructions, guest CS:EIP = /);
   });
 
   it('--help lists --vmm, --ring-model and exit status 8', () => {
-    const r = runCli(cli, ['run', '--help']);
+    const r = runCli(suite.cli(), ['run', '--help']);
     expect(r.status).toBe(0);
     const help = r.stdout.replace(/\s+/g, ' ');
     expect(help).toMatch(/--vmm <KIND> .*\(choices: "native", "trap-and-emulate", default: "native"\)/);
@@ -148,7 +133,7 @@ describe('vanderpool run --vmm: bad input', () => {
   for (const [what, args, message] of cases) {
     it(`${what}: a message naming the problem, exit 2, no stack trace, nothing on stdout`, () => {
       const dir = work(GUESTS);
-      const r = runCli(cli, args, dir);
+      const r = runCli(suite.cli(), args, dir);
       expect(r.stderr).toMatch(message);
       expect(r.status).toBe(2);
       expect(r.stdout).toBe('');
