@@ -35,12 +35,8 @@ bits 32
 ORIGIN          equ 0x100000
 org ORIGIN
 
-MB_MAGIC        equ 0x1BADB002
-MB_FLAGS        equ 1 << 16             ; a.out kludge: the address fields are valid
-
-mb_header:                              ; Multiboot Specification 0.6.96 §3.1
-        dd MB_MAGIC, MB_FLAGS, -(MB_MAGIC + MB_FLAGS)
-        dd mb_header, $$, load_end, bss_end, start
+%include "lib/multiboot.inc"
+        MULTIBOOT_AOUT_HEADER
 
 %include "lib/com1.inc"
 %include "lib/x86.inc"
