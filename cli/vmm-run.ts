@@ -31,12 +31,10 @@ import type { BootPlan, ProgramOptions } from './boot-program';
 import { EXIT_INSTRUCTION_LIMIT, EXIT_INTERRUPTED, EXIT_VMM_STOPPED, guestExitCode } from './exit-codes';
 import { UsageError } from './usage-error';
 
-/** `--vmm` values. */
-export const VMM_KINDS = ['native', 'trap-and-emulate'] as const;
-export type VmmKind = (typeof VMM_KINDS)[number];
-/** `--ring-model` values (issue 5): where the guest kernel and guest user code run. */
-export const RING_MODELS = ['0/1/3', '0/3/3'] as const;
-export type RingModel = (typeof RING_MODELS)[number];
+import { RING_MODELS, VMM_KINDS, type RingModel, type VmmKind } from '../emulator/vmm/guest-vm';
+
+/** `--vmm` and `--ring-model` values: emulator/vmm/guest-vm.ts. */
+export { RING_MODELS, VMM_KINDS, type RingModel, type VmmKind };
 /** The ring models the trap-and-emulate VMM implements. */
 const IMPLEMENTED_RING_MODELS: readonly RingModel[] = ['0/1/3'];
 

@@ -60,6 +60,7 @@ import { ExitStats } from '../exit-stats';
 import { sdmCause, vmmCause } from '../exit-cause';
 import { HoleLog, type HoleListener } from '../hole-log';
 import type { SensitiveEvent } from '../../cpu/sensitive';
+import type { GuestStop, GuestVm, RingModel, VmmMonitor } from '../guest-vm';
 import { saveGuestState } from '../guest-state';
 import { VmcsRecord } from '../vmcs-record';
 import { classifyEvent } from './classify';
@@ -87,15 +88,20 @@ export interface TrapAndEmulateVmOptions {
   instructionsPerSecond?: number;
 }
 
-/** Why `TrapAndEmulateVm.run` returned. */
-export type VmStop =
-  | { kind: 'limit' }
-  /** The guest wrote isa-debug-exit: status (value << 1) | 1. */
-  | { kind: 'exit'; status: number }
-  /** The VM stopped: VMM error, unsupported guest situation, guest triple fault, HLT that nothing can end. */
-  | { kind: 'stopped'; message: string };
+/**
+ * Why `TrapAndEmulateVm.run` returned (guest-vm.ts `GuestStop`): the budget was used up
+ * (`limit`), the guest wrote isa-debug-exit (`exit`, status (value << 1) | 1), an instruction
+ * breakpoint was reached (`breakpoint`), `requestStop` was called (`request`), or the VM
+ * stopped for good (`stopped`: VMM error, unsupported guest situation, guest triple fault,
+ * HLT that nothing can end).
+ */
+export type VmStop = GuestStop;
 
-export class TrapAndEmulateVm {
+export class TrapAndEmulateVm implements GuestVm, VmmMonitor {
+  readonly vmm = 'trap-and-emulate' as const;
+  readonly ringModel: RingModel = '0/1/3';
+  /** This VM is its own monitor (guest-vm.ts `VmmMonitor`: vmcs, stats, holes). */
+  readonly monitor: VmmMonitor = this;
   readonly memory: PhysicalMemory;
   /** The host processor (its IoBus is the host's, empty: the guest reaches devices only through exits). */
   readonly cpu: Cpu;
@@ -107,6 +113,8 @@ export class TrapAndEmulateVm {
   readonly state: TrapAndEmulateState;
   /** Set when the VM has stopped for good, with the reason. */
   stopped: string | null = null;
+  /** A pending `requestStop` reason. */
+  private userStop: string | null = null;
   private readonly vcpu: ExitVcpu<TrapAndEmulateState>;
 
   constructor(options: TrapAndEmulateVmOptions = {}) {
@@ -156,6 +164,37 @@ export class TrapAndEmulateVm {
   /** Call `listener` for each virtualization hole from now on; returns the function that removes it. */
   onHole(listener: HoleListener): () => void {
     return this.holes.onHole(listener);
+  }
+
+  /** First address of the VMM's reserved area in the VM's memory (the guest's RAM ends there). */
+  get reservedBase(): number {
+    return this.state.reservedBase;
+  }
+
+  /** Host-physical address of the shadow page directory in the host CR3, or null while the guest runs without paging. */
+  shadowPageDirectory(): number | null {
+    return this.state.paging.active ? (this.cpu.cr3 & -4096) >>> 0 : null;
+  }
+
+  /** Make `run` return `{ kind: 'request', why }` before the next guest instruction. */
+  requestStop(why: string): void {
+    this.userStop ??= why;
+    this.cpu.requestStop(why);
+  }
+
+  /** Instruction breakpoints at these guest-linear addresses (replaces the set). */
+  setBreakpoints(linear: Iterable<number>): void {
+    codeCache(this.cpu).setBreakpoints(linear);
+  }
+
+  /**
+   * The guest's state as the guest believes it (guest-vm.ts): the host processor's state
+   * saved as a VM exit saves it, with the virtual EFLAGS.IF, CRs, GDTR, IDTR and SYSENTER
+   * MSRs overlaid. Does not touch `vmcs` (the last exit's record).
+   */
+  guestState(into: VmcsRecord = new VmcsRecord()): VmcsRecord {
+    this.saveStateInto(into);
+    return into;
   }
 
   /**
@@ -343,7 +382,10 @@ export class TrapAndEmulateVm {
 
   /** Save the guest state as VM exit does, then overlay what the guest believes (virtual IF, CRs, GDTR, IDTR). */
   private saveState(): void {
-    const v = this.vmcs;
+    this.saveStateInto(this.vmcs);
+  }
+
+  private saveStateInto(v: VmcsRecord): void {
     const s = this.state;
     saveGuestState(this.cpu, v);
     v.write(VMCS.GUEST_RFLAGS, ((v.read(VMCS.GUEST_RFLAGS) & ~EFLAGS_IF) | (s.vif ? EFLAGS_IF : 0)) >>> 0);
@@ -378,6 +420,7 @@ export class TrapAndEmulateVm {
     for (;;) {
       if (this.stopped !== null) return { kind: 'stopped', message: this.stopped };
       clock.runDue();
+      if (this.userStop !== null) return this.takeUserStop();
       if (cpu.icount >= endIcount) return { kind: 'limit' };
       const budget = Math.min(endIcount - cpu.icount, clock.instructionsUntilNextEvent());
       clock.horizon = clock.timeAt(cpu.icount + budget);
@@ -401,19 +444,28 @@ export class TrapAndEmulateVm {
         }
         case 'shutdown':
           return this.halt(`host shutdown: ${why.reason}`);
+        case 'breakpoint':
+        case 'io':
+          return why;
         case 'request': {
           const status = dev.debugExit.status;
           if (status !== null) {
             dev.debugExit.status = null;
             return { kind: 'exit', status };
           }
+          if (this.userStop !== null) return this.takeUserStop();
           if (dev.sliceCut) continue;
           return this.halt(`stopped: ${why.why}`);
         }
-        default:
-          return this.halt(`unexpected stop of the host CPU: ${why.kind}`);
       }
     }
+  }
+
+  private takeUserStop(): VmStop {
+    const why = this.userStop!;
+    this.userStop = null;
+    this.cpu.stopReason = null;
+    return { kind: 'request', why };
   }
 
   private halt(message: string): VmStop {
