@@ -79,9 +79,14 @@ export function writeBda(env: BiosEnv, comPort: number | null): void {
   setVideoMode(env, 0x03);
 }
 
-/** Program both 8259As and PIT channel 0 as the BIOS leaves them for the operating system. */
-export function programInterruptHardware(env: BiosEnv): void {
-  const out = (port: number, v: number): void => env.io.out(port, 1, v);
+/**
+ * Program both 8259As and PIT channel 0 as the BIOS leaves them for the operating system:
+ * IRQ 0–7 at vectors 08h–0Fh, IRQ 8–15 at 70h–77h, IRQ 0 and the cascade unmasked, counter 0
+ * in mode 3 with divisor 65536 (18.2 Hz). A VMM's virtual firmware does the same for its VMs.
+ * @param io the port space the PICs (20h/21h, A0h/A1h) and the PIT (40h/43h) are on
+ */
+export function programInterruptHardware(io: Pick<BiosEnv['io'], 'out'>): void {
+  const out = (port: number, v: number): void => io.out(port, 1, v);
   out(0x20, 0x11);
   out(0x21, 0x08);
   out(0x21, 0x04);
@@ -105,6 +110,6 @@ export function programInterruptHardware(env: BiosEnv): void {
 export function powerOnSelfTest(env: BiosEnv, comPort: number | null): void {
   writeIvt(env);
   writeBda(env, comPort);
-  programInterruptHardware(env);
+  programInterruptHardware(env.io);
   env.mem.write32(BDA.ticks, Math.floor((rtcSecondsOfDay(env) * PIT_HZ) / 65536));
 }

@@ -53,6 +53,7 @@ import { flushTlb } from '../../cpu/paging';
 import { setCpl } from '../../cpu/segmentation';
 import { loadMultiboot, type LoadResult } from '../../loader/index';
 import { applyEntryState } from '../../machine/entry';
+import { programInterruptHardware } from '../../machine/bios/post';
 import { IoBus } from '../../memory/io-bus';
 import { PhysicalMemory } from '../../memory/physical-memory';
 import { dispatchExit, exitActionOfError, stop, type ExitAction, type ExitVcpu } from '../exit-dispatch';
@@ -218,6 +219,9 @@ export class TrapAndEmulateVm implements GuestVm, VmmMonitor {
     const result = loadMultiboot({ writeBytes: (pa, bytes) => mem.writeBytes(pa, bytes), size: this.state.reservedBase }, image);
     if (!result.ok) return result;
     this.cpu.reset();
+    // The VMM is the VM's firmware: it leaves the VM's PICs and PIT as a PC BIOS's POST does
+    // on the bare machine, so that a guest enabling interrupts sees the same hardware.
+    programInterruptHardware(this.devices.io);
     applyEntryState(this.cpu, result.image.entry, ENTRY_GDT_BASE);
     this.enter();
     return result;
