@@ -28,6 +28,11 @@ add('creg', 4, ['cr0', 'cr1', 'cr2', 'cr3', 'cr4', 'cr5', 'cr6', 'cr7']);
 add('dreg', 4, ['dr0', 'dr1', 'dr2', 'dr3', 'dr4', 'dr5', 'dr6', 'dr7']);
 add('treg', 4, ['tr0', 'tr1', 'tr2', 'tr3', 'tr4', 'tr5', 'tr6', 'tr7']);
 
+/** Every register the assembler knows, in class order then ModRM number (for the grammar generator and the language server). */
+export function allRegisters(): Register[] {
+  return [...TABLE.values()];
+}
+
 /** Looks a register up by name (case-insensitive). */
 export function lookupRegister(name: string): Register | undefined {
   return TABLE.get(name.toLowerCase());

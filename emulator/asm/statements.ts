@@ -13,7 +13,8 @@ import { parseOperands, type Operand } from './operands';
 
 export const DATA_SIZES: Record<string, number> = { db: 1, dw: 2, dd: 4, dq: 8, dt: 10, do: 16 };
 export const RES_SIZES: Record<string, number> = { resb: 1, resw: 2, resd: 4, resq: 8, rest: 10, reso: 16 };
-const DIRECTIVES = new Set([
+/** Assembler directives other than data, reserve, `equ` and `times` (NASM manual chapter 7). */
+export const DIRECTIVES = new Set([
   'bits', 'use16', 'use32', 'org', 'section', 'segment', 'align', 'alignb', 'global', 'extern', 'common', 'static',
   'cpu', 'default', 'absolute', 'struc', 'endstruc', 'istruc', 'at', 'iend', 'incbin', 'sectalign', 'float', 'warning', 'required',
 ]);
