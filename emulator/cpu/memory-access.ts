@@ -23,6 +23,7 @@ import type { Insn } from './decoder/insn';
 import type { SegmentRegister } from './segment-register';
 import { ACCESS_READ, ACCESS_WRITE, translate } from './paging';
 import { TLB_RAM, TLB_SR, TLB_SW, TLB_UR, TLB_UW, TLB_VALID } from './tlb-bits';
+import { WATCH_DATA_READ } from '../memory/physical-memory';
 
 /** Effective address (offset in the segment, uint32) of a decoded memory operand. SDM Vol. 2A §2.1.5. */
 export function ea(cpu: Cpu, i: Insn): number {
@@ -69,10 +70,14 @@ export function readLinear(cpu: Cpu, lin: number, size: number, user: boolean): 
   const mem = cpu.memory;
   if (size <= first) {
     const pa = physFor(cpu, lin, ACCESS_READ, user);
+    // Data watchpoints on reads (cpu/watchpoints.ts): such pages never take the fast path.
+    if (mem.watchedPages[pa >>> 12] & WATCH_DATA_READ) mem.notifyDataRead(pa, size);
     return size === 1 ? mem.read8(pa) : size === 2 ? mem.read16(pa) : mem.read32(pa);
   }
   const pa1 = physFor(cpu, lin, ACCESS_READ, user);
   const pa2 = physFor(cpu, (lin + first) | 0, ACCESS_READ, user);
+  if (mem.watchedPages[pa1 >>> 12] & WATCH_DATA_READ) mem.notifyDataRead(pa1, first);
+  if (mem.watchedPages[pa2 >>> 12] & WATCH_DATA_READ) mem.notifyDataRead(pa2, size - first);
   let v = 0;
   for (let j = 0; j < size; j++) v |= mem.read8(j < first ? pa1 + j : pa2 + (j - first)) << (8 * j);
   return size === 4 ? v | 0 : v;

@@ -22,7 +22,7 @@ import { CR0_PG, CR0_WP, CR4_PGE, CR4_PSE } from '../arch/control-registers';
 import { PFEC_P, PFEC_RSVD, PFEC_US, PFEC_WR, Vector } from '../arch/exceptions';
 import { PDE_4M_RESERVED, PTE_A, PTE_D, PTE_G, PTE_P, PTE_PS, PTE_RW, PTE_US } from '../arch/paging';
 import type { Cpu } from './cpu';
-import type { PhysicalMemory } from '../memory/physical-memory';
+import { WATCH_DATA_READ, type PhysicalMemory } from '../memory/physical-memory';
 import { CpuFault } from './fault';
 import { TLB_GLOBAL, TLB_LARGE, TLB_RAM, TLB_SR, TLB_SW, TLB_UR, TLB_UW, TLB_VALID } from './tlb-bits';
 
@@ -40,6 +40,12 @@ function pageFault(cpu: Cpu, lin: number, code: number, why: string): CpuFault {
 function isWatched(mem: PhysicalMemory, pa: number): boolean {
   const ppn = pa >>> 12;
   return ppn < mem.watchedPages.length && mem.watchedPages[ppn] !== 0;
+}
+
+/** Whether the physical page of `pa` has a data watchpoint on reads (WATCH_DATA_READ). */
+function isReadWatched(mem: PhysicalMemory, pa: number): boolean {
+  const ppn = pa >>> 12;
+  return ppn < mem.watchedPages.length && (mem.watchedPages[ppn] & WATCH_DATA_READ) !== 0;
 }
 
 /**
@@ -83,7 +89,7 @@ export function translate(cpu: Cpu, lin: number, access: number, user: boolean):
   const a20 = mem.a20Mask;
   if (!(cpu.cr0 & CR0_PG)) {
     const pa = (lin & a20) >>> 0;
-    const ram = mem.isRamPage(pa) ? TLB_RAM : 0;
+    const ram = mem.isRamPage(pa) && !isReadWatched(mem, pa) ? TLB_RAM : 0;
     const writeBits = isWatched(mem, pa) ? 0 : TLB_SW | TLB_UW;
     insert(cpu, lpn, (pa & -4096) | TLB_VALID | TLB_SR | TLB_UR | writeBits | ram);
     return pa;
@@ -138,7 +144,8 @@ export function translate(cpu: Cpu, lin: number, access: number, user: boolean):
     bits |= TLB_UR;
     if (writable && rw) bits |= TLB_UW;
   }
-  if (mem.isRamPage(pa)) bits |= TLB_RAM;
+  // A page with a data watchpoint on reads gets no fast access (cpu/watchpoints.ts).
+  if (mem.isRamPage(pa) && !isReadWatched(mem, pa)) bits |= TLB_RAM;
   if (global) bits |= TLB_GLOBAL;
   if (large) {
     bits |= TLB_LARGE;

@@ -22,6 +22,17 @@ export interface MmioHandler {
 /** `watchedPages` bits. */
 export const WATCH_CODE = 1 << 0;
 export const WATCH_PAGING = 1 << 1;
+/**
+ * A debugger data watchpoint covers bytes of the page and watches writes (cpu/watchpoints.ts):
+ * writes to the page take the slow path, which reports them to `dataAccessListener`.
+ */
+export const WATCH_DATA_WRITE = 1 << 2;
+/**
+ * A debugger data watchpoint covers bytes of the page and watches reads: the CPU's TLB gives
+ * the page no fast (TLB_RAM) access, so its reads take memory-access.ts `readLinear`, which
+ * reports them through `notifyDataRead` (cpu/watchpoints.ts).
+ */
+export const WATCH_DATA_READ = 1 << 3;
 
 interface MmioRegion {
   start: number;
@@ -43,6 +54,12 @@ export class PhysicalMemory {
   readonly watchedPages: Uint8Array;
   /** Called with (physical address, byte length) when a write touches a WATCH_CODE page. */
   codeWriteListener: ((paddr: number, length: number) => void) | null = null;
+  /**
+   * Called with (physical address, byte length, write) for a CPU write to a WATCH_DATA_WRITE
+   * page (after the bytes are written) and a CPU read of a WATCH_DATA_READ page
+   * (`notifyDataRead`); the listener (cpu/watchpoints.ts) checks the exact byte range.
+   */
+  dataAccessListener: ((paddr: number, length: number, write: boolean) => void) | null = null;
   /**
    * Counts writes to WATCH_PAGING pages (other than the page walker's own A/D updates).
    * The TLB compares it to decide whether a CR3 reload can keep its entries.
@@ -229,6 +246,12 @@ export class PhysicalMemory {
     for (let p = paddr >>> 12; p <= (paddr + length - 1) >>> 12 && p < this.watchedPages.length; p++) bits |= this.watchedPages[p];
     if (bits & WATCH_PAGING) this.pagingStamp++;
     if (bits & WATCH_CODE) this.codeWriteListener?.(paddr, length);
+    if (bits & WATCH_DATA_WRITE) this.dataAccessListener?.(paddr, length, true);
+  }
+
+  /** A CPU read of `length` bytes at `paddr` from a WATCH_DATA_READ page (memory-access.ts `readLinear`). */
+  notifyDataRead(paddr: number, length: number): void {
+    this.dataAccessListener?.(paddr, length, false);
   }
 
   /**
