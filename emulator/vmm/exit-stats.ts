@@ -78,6 +78,8 @@ export class ExitStats {
   private readonly rEip: Uint32Array;
   private readonly rLinear: Uint32Array;
   private readonly rCost: Float64Array;
+  /** Listeners called after each `record` (see `onRecord`). */
+  private readonly recordListeners = new Set<(cause: ExitCause, cs: number, eip: number, linear: number) => void>();
   // Counters of the last exit, for `charge`.
   private lastCause: Counter | null = null;
   private lastEip: EipCounter | null = null;
@@ -126,6 +128,17 @@ export class ExitStats {
     this.lastCause = c;
     this.lastEip = e;
     this.lastEipCause = ec;
+    if (this.recordListeners.size !== 0) for (const l of this.recordListeners) l(cause, cs, eip, linear);
+  }
+
+  /**
+   * Call `listener` after each exit is recorded, with its cause and guest CS, EIP and linear
+   * EIP (the debugger's exit breakpoints; the VMCS record already holds the exit's
+   * information fields when it runs). Returns the function that removes it.
+   */
+  onRecord(listener: (cause: ExitCause, cs: number, eip: number, linear: number) => void): () => void {
+    this.recordListeners.add(listener);
+    return () => this.recordListeners.delete(listener);
   }
 
   /**
