@@ -1,0 +1,191 @@
+/**
+ * `Host`: several VMs on one host processor, scheduled round-robin on time slices (issue 5,
+ * "Many VMs"; docs/vmm-design.md, "One host processor, many VMs").
+ *
+ * Each VM (a `GuestVm`, normally a `TrapAndEmulateVm`) owns its memory — its own allocation
+ * of host frames, disjoint from every other VM's by construction, since no VM is given a
+ * reference to another's `PhysicalMemory` — and its own processor context (`Cpu`), devices
+ * and VMM structures. The host runs them in turn: each slice is a world switch in
+ * (world-switch.ts `switchIn`, VM entry loading the guest state from the VM's record), at
+ * most `sliceInstructions` instructions of the guest (or, while it idles in HLT, the virtual
+ * time they take: `GuestVm.run` bounds both), and a world switch out (`switchOut`: VM exit
+ * saving the guest state, the VMM's host state loaded).
+ *
+ * A VM leaves the schedule when it ends: the guest wrote isa-debug-exit (`exit`), the VMM
+ * stopped it (`stopped`: triple fault, unsupported situation, HLT nothing can end…), the bare
+ * machine halted or shut down, or it used `maxInstructionsPerVm` (`limit`). An ended VM is
+ * not switched out: its processor keeps the state it ended in, for the messages. The others
+ * go on running to their own end. Exit statistics stay per VM (`vm.monitor.stats`).
+ *
+ * A breakpoint, a `requestStop` or a watched-port stop of one VM pauses the host: `run`
+ * returns it, the VM stays in the schedule (switched out), and the next `run` goes on with
+ * the NEXT VM in turn.
+ */
+import type { GuestStop, GuestVm } from './guest-vm';
+import type { HiddenStateLoss } from './guest-state';
+import { switchIn, switchOut, WorldSwitchArea } from './world-switch';
+
+/** Default slice: instructions a VM runs before the host switches to the next one. */
+export const DEFAULT_SLICE_INSTRUCTIONS = 100_000;
+
+export interface HostOptions {
+  /** Instructions per slice (a whole number ≥ 1). Default DEFAULT_SLICE_INSTRUCTIONS. */
+  sliceInstructions?: number;
+  /** A VM that has run this many instructions (or their virtual time) without ending ends with `limit`. Default: no limit. */
+  maxInstructionsPerVm?: number;
+}
+
+/** How a VM left the schedule. */
+export type HostedVmEnd =
+  | { kind: 'exit'; status: number }
+  | { kind: 'stopped'; message: string }
+  | { kind: 'limit'; instructions: number };
+
+/** One VM as the host schedules it. */
+export class HostedVm {
+  /** Set when the VM has left the schedule. */
+  end: HostedVmEnd | null = null;
+  /** Slices run. */
+  slices = 0;
+  /** Instruction budget used: the sum of the slices' budgets that ran out (instructions or their virtual time), for `maxInstructionsPerVm`. */
+  budgetUsed = 0;
+  /** Segment registers whose hidden state a world switch lost (only with `preserveHiddenState: false`), the most recent last, at most HIDDEN_LOSSES_KEPT. */
+  readonly hiddenStateLosses: HiddenStateLoss[] = [];
+  /** All losses counted, including those no longer kept. */
+  hiddenStateLossCount = 0;
+  /** The world-switch record and save area of this VM. */
+  readonly area: WorldSwitchArea;
+
+  /**
+   * @param index position in the schedule (0-based)
+   * @param name how messages and consoles name the VM (`vm0`, a file name)
+   */
+  constructor(
+    readonly index: number,
+    readonly name: string,
+    readonly vm: GuestVm,
+  ) {
+    this.area = WorldSwitchArea.for(vm);
+  }
+}
+
+const HIDDEN_LOSSES_KEPT = 64;
+
+/** What one slice did: which VM ran and why its `run` returned. */
+export interface SliceResult {
+  hosted: HostedVm;
+  stop: GuestStop;
+}
+
+export class Host {
+  readonly sliceInstructions: number;
+  readonly maxInstructionsPerVm: number;
+  private readonly hosted: HostedVm[] = [];
+  /** Index into `hosted` of the VM whose turn is next. */
+  private next = 0;
+
+  /** @throws RangeError when `sliceInstructions` is not a whole number ≥ 1 or `maxInstructionsPerVm` not one ≥ 1 */
+  constructor(options: HostOptions = {}) {
+    const slice = options.sliceInstructions ?? DEFAULT_SLICE_INSTRUCTIONS;
+    if (!Number.isSafeInteger(slice) || slice < 1) throw new RangeError(`the slice must be a whole number of instructions >= 1, not ${slice}`);
+    const max = options.maxInstructionsPerVm ?? Infinity;
+    if (max !== Infinity && (!Number.isSafeInteger(max) || max < 1)) throw new RangeError(`the per-VM instruction limit must be a whole number >= 1, not ${max}`);
+    this.sliceInstructions = slice;
+    this.maxInstructionsPerVm = max;
+  }
+
+  /**
+   * Add a VM, already loaded, at the end of the schedule.
+   * @throws Error when the same VM (or one sharing its memory or processor) is added twice — a VM's frames must be its own
+   */
+  add(name: string, vm: GuestVm): HostedVm {
+    for (const h of this.hosted) {
+      if (h.vm === vm || h.vm.memory === vm.memory || h.vm.cpu === vm.cpu) throw new Error(`host: '${name}' shares its memory or processor with '${h.name}'; every VM must own its own`);
+    }
+    const h = new HostedVm(this.hosted.length, name, vm);
+    this.hosted.push(h);
+    return h;
+  }
+
+  /** Every VM added, in schedule order (ended ones included). */
+  get vms(): readonly HostedVm[] {
+    return this.hosted;
+  }
+
+  /** The VMs still in the schedule. */
+  get running(): HostedVm[] {
+    return this.hosted.filter((h) => h.end === null);
+  }
+
+  /** World switches made so far, in and out, over all VMs. */
+  get worldSwitches(): number {
+    let n = 0;
+    for (const h of this.hosted) n += h.area.switches;
+    return n;
+  }
+
+  /**
+   * Run one slice of the next VM in round-robin order (see the file header).
+   * @returns the VM and why its run returned, or null when no VM is left in the schedule
+   */
+  runSlice(): SliceResult | null {
+    const count = this.hosted.length;
+    let h: HostedVm | undefined;
+    for (let k = 0; k < count; k++) {
+      const candidate = this.hosted[(this.next + k) % count];
+      if (candidate.end === null) {
+        h = candidate;
+        this.next = (candidate.index + 1) % count;
+        break;
+      }
+    }
+    if (h === undefined) return null;
+    const losses = switchIn(h.vm, h.area);
+    if (losses.length > 0) {
+      h.hiddenStateLossCount += losses.length;
+      h.hiddenStateLosses.push(...losses);
+      if (h.hiddenStateLosses.length > HIDDEN_LOSSES_KEPT) h.hiddenStateLosses.splice(0, h.hiddenStateLosses.length - HIDDEN_LOSSES_KEPT);
+    }
+    const budget = Math.min(this.sliceInstructions, this.maxInstructionsPerVm - h.budgetUsed);
+    const stop = h.vm.run(budget);
+    h.slices++;
+    switch (stop.kind) {
+      case 'exit':
+        h.end = { kind: 'exit', status: stop.status };
+        return { hosted: h, stop };
+      case 'stopped':
+        h.end = { kind: 'stopped', message: stop.message };
+        return { hosted: h, stop };
+      case 'halted':
+      case 'shutdown':
+        h.end = { kind: 'stopped', message: `${stop.kind === 'shutdown' ? 'shutdown' : 'halted'}: ${stop.reason}` };
+        return { hosted: h, stop };
+      case 'limit':
+        h.budgetUsed += budget;
+        if (h.budgetUsed >= this.maxInstructionsPerVm) {
+          h.end = { kind: 'limit', instructions: this.maxInstructionsPerVm };
+          return { hosted: h, stop };
+        }
+        break;
+      default:
+        break;
+    }
+    switchOut(h.vm, h.area);
+    return { hosted: h, stop };
+  }
+
+  /**
+   * Run slices until every VM has ended, or one stops for a breakpoint, a request or a
+   * watched port (returned), or `maxSlices` slices have run.
+   * @returns the pausing slice, or null when the schedule is empty or `maxSlices` ran
+   */
+  run(maxSlices = Infinity): SliceResult | null {
+    for (let n = 0; n < maxSlices; n++) {
+      const r = this.runSlice();
+      if (r === null) return null;
+      const k = r.stop.kind;
+      if (k === 'breakpoint' || k === 'request' || k === 'io') return r;
+    }
+    return null;
+  }
+}

@@ -1,0 +1,246 @@
+/**
+ * The multi-VM host (emulator/vmm/host.ts) and its world switch (emulator/vmm/world-switch.ts):
+ * round-robin slices, the guest state carried only by the world-switch record, VMs leaving
+ * the schedule, the per-VM instruction limit, and hidden-state loss when segment registers
+ * are restored by reloading them.
+ */
+import { describe, expect, it } from 'vitest';
+import { SegReg } from '../../../emulator/arch/segments';
+import type { GuestVm } from '../../../emulator/vmm/guest-vm';
+import { Host } from '../../../emulator/vmm/host';
+import { TrapAndEmulateVm } from '../../../emulator/vmm/trap-and-emulate/vm';
+import { switchIn, switchOut, WorldSwitchArea } from '../../../emulator/vmm/world-switch';
+import { assembleExample, EXAMPLES, expectedOutput } from '../../examples/examples';
+import { EXIT, guestVm, peek } from './trap-and-emulate/guest';
+
+const hello = EXAMPLES.find((e) => e.name === 'hello')!;
+
+function helloVm(): { vm: TrapAndEmulateVm; out: () => string } {
+  let text = '';
+  const vm = new TrapAndEmulateVm({ serial: (b) => (text += String.fromCharCode(b)) });
+  const load = vm.loadMultiboot(assembleExample(hello));
+  if (!load.ok) throw new Error(load.error.message);
+  return { vm, out: () => text };
+}
+
+/**
+ * Mixes every general register and the arithmetic flags for many iterations (ADC/SBB carry
+ * the flags from one iteration to the next, PUSH/POP use the stack), then stores the result
+ * at 0x8000 and exits.
+ */
+const MIXER = `
+  mov eax, 0x12345678
+  mov ebx, 0x9abcdef0
+  mov edx, 0x0f1e2d3c
+  mov esi, 0x55aa55aa
+  mov edi, 0x01010101
+  mov ebp, 0x7f7f7f7f
+  mov ecx, 30000
+.mix:
+  add eax, ebx
+  adc edx, esi
+  rol ebx, 3
+  sbb esi, eax
+  xor edi, edx
+  push edi
+  add ebp, [esp]
+  pop edi
+  ror ebp, 5
+  xchg eax, ebp
+  loop .mix
+  xor eax, ebx
+  xor eax, edx
+  xor eax, esi
+  xor eax, edi
+  xor eax, ebp
+  mov [0x8000], eax
+  ${EXIT}`;
+
+describe('Host: round-robin slices with world switches', () => {
+  it('three hello VMs on 97-instruction slices each print exactly hello.expected and exit with status 1, through many world switches', () => {
+    const host = new Host({ sliceInstructions: 97 });
+    const guests = [helloVm(), helloVm(), helloVm()];
+    guests.forEach((g, i) => host.add(`vm${i}`, g.vm));
+    expect(host.run()).toBeNull();
+    for (const [i, g] of guests.entries()) {
+      expect(g.out(), `vm${i}`).toBe(expectedOutput(hello));
+      expect(host.vms[i].end).toEqual({ kind: 'exit', status: 1 });
+      expect(host.vms[i].slices).toBeGreaterThan(2);
+    }
+    // Every slice but each VM's last ends with a switch out, every slice but the first starts with a switch in.
+    const slices = host.vms.reduce((n, h) => n + h.slices, 0);
+    expect(host.worldSwitches).toBe(2 * (slices - 3));
+    expect(host.running).toEqual([]);
+  });
+
+  it('a register- and flag-mixing guest computes the same result through world switches every 97 instructions as in one uninterrupted run', () => {
+    const alone = guestVm(MIXER);
+    expect(alone.run(10_000_000)).toEqual({ kind: 'exit', status: 1 });
+    const host = new Host({ sliceInstructions: 97 });
+    const switched = guestVm(MIXER);
+    host.add('mixer', switched);
+    host.run();
+    expect(host.vms[0].end).toEqual({ kind: 'exit', status: 1 });
+    expect(host.worldSwitches).toBeGreaterThan(1000);
+    expect(peek(switched, 0x8000)).toBe(peek(alone, 0x8000));
+    expect(switched.cpu.icount).toBe(alone.cpu.icount);
+  });
+
+  it('between slices the processor holds the VMM host state (CPL 0, flat segments, the VMM tables, registers cleared), not the guest', () => {
+    const vm = guestVm(`mov eax, 0x11111111\nmov ebx, 0x22222222\n.spin: jmp .spin`);
+    const area = WorldSwitchArea.for(vm);
+    expect(vm.run(100)).toEqual({ kind: 'limit' });
+    const eip = vm.cpu.eip;
+    switchOut(vm, area);
+    const cpu = vm.cpu;
+    expect(cpu.cpl).toBe(0);
+    expect(Array.from(cpu.regs.subarray(0, 8))).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(cpu.eip).toBe(0);
+    expect(cpu.segs[SegReg.CS].selector).toBe(0x08);
+    expect(cpu.segs[SegReg.CS].limit >>> 0).toBe(0xffffffff);
+    expect(cpu.gdtr.base).toBe(vm.reservedBase);
+    expect(() => switchOut(vm, area)).toThrow(/already switched out/);
+    expect(switchIn(vm, area)).toEqual([]);
+    expect(cpu.cpl).toBe(1);
+    expect(cpu.regs[0] >>> 0).toBe(0x11111111);
+    expect(cpu.regs[3] >>> 0).toBe(0x22222222);
+    expect(cpu.eip).toBe(eip);
+  });
+
+  it('a VM that the VMM stops (triple fault) leaves the schedule and the others run to their full output', () => {
+    const host = new Host({ sliceInstructions: 500 });
+    const a = helloVm();
+    // An IDT of limit 0: the #UD cannot be delivered, nor the #DF: triple fault.
+    const bad = guestVm(`lidt [idtr]\nud2\nidtr: dw 0\ndd 0`);
+    const b = helloVm();
+    host.add('a', a.vm);
+    host.add('bad', bad);
+    host.add('b', b.vm);
+    host.run();
+    expect(host.vms[1].end?.kind).toBe('stopped');
+    expect((host.vms[1].end as { message: string }).message).toMatch(/triple fault/);
+    expect(host.vms[1].slices).toBe(1);
+    expect(a.out()).toBe(expectedOutput(hello));
+    expect(b.out()).toBe(expectedOutput(hello));
+  });
+
+  it('maxInstructionsPerVm ends a guest that never exits with limit while the other VM exits normally', () => {
+    const host = new Host({ sliceInstructions: 1000, maxInstructionsPerVm: 50_000 });
+    const spin = guestVm('.spin: jmp .spin');
+    const h = helloVm();
+    host.add('spin', spin);
+    host.add('hello', h.vm);
+    host.run();
+    expect(host.vms[0].end).toEqual({ kind: 'limit', instructions: 50_000 });
+    expect(spin.cpu.icount).toBe(50_000);
+    expect(host.vms[1].end).toEqual({ kind: 'exit', status: 1 });
+  });
+
+  it('a requestStop pauses the host with that VM still scheduled; the next run resumes with the next VM', () => {
+    const host = new Host({ sliceInstructions: 1000 });
+    const a = helloVm();
+    const b = helloVm();
+    host.add('a', a.vm);
+    host.add('b', b.vm);
+    a.vm.requestStop('look');
+    const paused = host.run();
+    expect(paused?.hosted.name).toBe('a');
+    expect(paused?.stop).toEqual({ kind: 'request', why: 'look' });
+    expect(host.running.length).toBe(2);
+    expect(host.runSlice()?.hosted.name).toBe('b');
+    host.run();
+    expect(a.out()).toBe(expectedOutput(hello));
+    expect(b.out()).toBe(expectedOutput(hello));
+  });
+
+  it('refuses a VM added twice and a slice of 0 instructions', () => {
+    const host = new Host();
+    const vm = guestVm(EXIT);
+    host.add('x', vm);
+    expect(() => host.add('y', vm)).toThrow(/shares its memory or processor with 'x'/);
+    expect(() => new Host({ sliceInstructions: 0 })).toThrow(RangeError);
+  });
+});
+
+/**
+ * Loads FS from a descriptor whose base is probe_a, rewrites that GDT entry to base probe_b
+ * and LGDTs again (the VMM rebuilds its shadow GDT; FS keeps its hidden base), spins across
+ * several slices, then stores FS:[0] at 0x8000.
+ */
+const FS_CASE = `
+%define P(x) ((x) - $$ + 0x100000)
+  lgdt [gdtr]
+  jmp 0x08:.cs
+.cs:
+  mov ax, 0x10
+  mov ds, ax
+  mov es, ax
+  mov ss, ax
+  mov ax, 0x18
+  mov fs, ax
+  mov word [gdt + 0x18 + 2], P(probe_b) & 0xffff
+  mov byte [gdt + 0x18 + 4], (P(probe_b) >> 16) & 0xff
+  lgdt [gdtr]
+  mov ecx, 3000
+.spin:
+  loop .spin
+  mov eax, [fs:0]
+  mov [0x8000], eax
+  ${EXIT}
+  align 8
+gdt:
+  dq 0
+  dw 0xffff, 0
+  db 0, 0x9b, 0xcf, 0
+  dw 0xffff, 0
+  db 0, 0x93, 0xcf, 0
+  dw 0x0fff, P(probe_a) & 0xffff
+  db (P(probe_a) >> 16) & 0xff, 0x93, 0x40, 0
+gdt_end:
+gdtr:
+  dw gdt_end - gdt - 1
+  dd gdt
+  align 4
+probe_a: dd 0x11111111
+probe_b: dd 0x22222222`;
+
+/** `vm` as a GuestVm whose preserveHiddenState setting is `preserve` (whatever the VM itself does after its exits). */
+function withSetting(vm: TrapAndEmulateVm, preserve: boolean): GuestVm & { preserveHiddenState: boolean } {
+  return {
+    vmm: vm.vmm,
+    ringModel: vm.ringModel,
+    cpu: vm.cpu,
+    memory: vm.memory,
+    monitor: vm.monitor,
+    preserveHiddenState: preserve,
+    run: (n) => vm.run(n),
+    requestStop: (why) => vm.requestStop(why),
+    setBreakpoints: (l) => vm.setBreakpoints(l),
+    guestState: (into) => vm.guestState(into),
+  };
+}
+
+describe('world switch and hidden segment state', () => {
+  it('preserving hidden state (VT-x style), FS keeps the base it was loaded with across world switches: FS:[0] = probe_a', () => {
+    const host = new Host({ sliceInstructions: 500 });
+    const vm = guestVm(FS_CASE);
+    host.add('fs', withSetting(vm, true));
+    host.run();
+    expect(host.vms[0].end).toEqual({ kind: 'exit', status: 1 });
+    expect(peek(vm, 0x8000)).toBe(0x11111111);
+    expect(host.vms[0].hiddenStateLossCount).toBe(0);
+  });
+
+  it('restoring segments by reloading them (pre-VT), the world switch gives FS the moved descriptor: FS:[0] = probe_b, and the loss names FS', () => {
+    const host = new Host({ sliceInstructions: 500 });
+    const vm = guestVm(FS_CASE);
+    host.add('fs', withSetting(vm, false));
+    host.run();
+    expect(host.vms[0].end).toEqual({ kind: 'exit', status: 1 });
+    expect(peek(vm, 0x8000)).toBe(0x22222222);
+    const fs = host.vms[0].hiddenStateLosses.find((l) => l.register === 'FS');
+    expect(fs).toBeDefined();
+    expect(fs!.selector).toBe(0x18);
+    expect(fs!.reloaded.base).not.toBe(fs!.saved.base);
+  });
+});
