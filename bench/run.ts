@@ -4,6 +4,7 @@
  */
 import { benchCpu, type BenchResult } from './cpu.bench';
 import { benchAssembler } from './asm.bench';
+import { benchVmm } from './vmm.bench';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -25,6 +26,7 @@ function report(title: string, results: BenchResult[]): void {
 async function main(): Promise<void> {
   report('CPU (32-bit protected mode, paging on; target >= 150 MIPS each)', benchCpu());
   report('Assembler', await benchAssembler());
+  benchVmm();
 }
 
 main().catch((e) => {
