@@ -153,7 +153,7 @@ export function buildGrammar(): Rule {
     repository: {
       comment: {
         patterns: [
-          { name: 'comment.line.semicolon.region.asm', match: '(;)\\s*(?:#?(?:end)?region)\\b.*$', captures: { 1: { name: 'punctuation.definition.comment.asm' } } },
+          { name: 'comment.line.semicolon.region.asm', match: '^\\s*(;)\\s*(?:#?(?:end)?region)\\b.*$', captures: { 1: { name: 'punctuation.definition.comment.asm' } } },
           { name: 'comment.line.semicolon.asm', match: '(;).*$', captures: { 1: { name: 'punctuation.definition.comment.asm' } } },
         ],
       },
