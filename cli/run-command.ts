@@ -30,6 +30,7 @@ import { formatStats, UnassignedTally } from './stats-report';
 import { Tracer } from './tracer';
 import { collect, parseDefine, wholeNumber } from './usage-error';
 import { checkVmmOptions, checkVmmPlan, RING_MODELS, runTrapAndEmulate, VMM_KINDS, type VmmOptions } from './vmm-run';
+import { DEFAULT_SLICE, MAX_VMS, MULTI_VM_EXIT_STATUS_HELP, runMultiVmCommand, wantsSeveralVms } from './multi-vm-run';
 
 export interface RunCommandOptions extends ProgramOptions, VmmOptions {
   memory: number;
@@ -43,6 +44,10 @@ export interface RunCommandOptions extends ProgramOptions, VmmOptions {
   traceRegs?: boolean;
   stats?: boolean;
   progress: boolean;
+  /** `--vms N`: N copies of FILE, each in its own VM (multi-vm-run.ts). */
+  vms?: number;
+  /** `--slice N`: instructions per VM slice with several VMs. */
+  slice?: number;
 }
 
 const stderr = (text: string): void => {
@@ -197,11 +202,13 @@ export function addRunCommand(program: Command, setExit: (status: number) => voi
   program
     .command('run')
     .description('boot a program on an emulated PC: an .asm source (assembled first), a Multiboot or ELF kernel, a flat binary, or a disk image')
-    .argument('[FILE]', 'the program (omit it with --bios)')
+    .argument('[FILE...]', 'the program (omit it with --bios); several FILEs with --vmm trap-and-emulate run at once, one VM each')
     .addOption(new Option('--boot <KIND>', 'boot FILE as a disk image through the BIOS (floppy: drive 00h, padded to 1.44 MB; hdd: drive 80h)').choices(['floppy', 'hdd']))
     .addOption(new Option('--vmm <KIND>', 'run the guest on the bare machine (native) or under the trap-and-emulate VMM, which runs Multiboot kernels without paging; its COM1 goes where --serial says').choices([...VMM_KINDS]).default('native'))
     .addOption(new Option('--ring-model <MODEL>', `--vmm trap-and-emulate: rings of the guest kernel/user code (default 0/1/3; 0/3/3 is not implemented yet)`).choices([...RING_MODELS]))
     .option('--memory <MIB>', 'RAM size in MiB (1-2048)', wholeNumber('--memory', 1, 2048), 32)
+    .option('--vms <N>', `--vmm trap-and-emulate: run N copies of FILE at once, each in its own VM (1-${MAX_VMS}); COM1 lines are prefixed [vm0 NAME]`, wholeNumber('--vms', 1, MAX_VMS))
+    .option('--slice <N>', `several VMs: instructions each VM runs before the host switches to the next (default ${DEFAULT_SLICE.toLocaleString('en-US')})`, wholeNumber('--slice', 1, Number.MAX_SAFE_INTEGER))
     .option('--bios <FILE>', 'run this firmware ROM (binary or .asm, a multiple of 64 KiB) from the reset vector instead of the built-in BIOS')
     .option('--max-instructions <N>', 'stop after N instructions or the virtual time N instructions take (a guest idling in HLT), exit status 6 (default: no limit)', wholeNumber('--max-instructions', 1, Number.MAX_SAFE_INTEGER))
     .option('--serial <DEST>', 'COM1 output: stdio, stderr, none or a file name', 'stdio')
@@ -218,8 +225,9 @@ export function addRunCommand(program: Command, setExit: (status: number) => voi
     .option('--append <TEXT>', 'Multiboot kernels: the command line passed in the information structure')
     .option('-I, --include <DIR>', '.asm files: search DIR for %include and incbin (repeatable)', collect)
     .option('-D, --define <NAME[=VALUE]>', '.asm files: predefine a macro (repeatable)', parseDefine)
-    .addHelpText('after', RUN_EXIT_STATUS_HELP)
-    .action(async (file: string | undefined, options: RunCommandOptions) => {
-      setExit(await runRunCommand(file, options));
+    .addHelpText('after', RUN_EXIT_STATUS_HELP + MULTI_VM_EXIT_STATUS_HELP)
+    .action(async (files: string[], options: RunCommandOptions) => {
+      if (wantsSeveralVms(files, options)) setExit(await runMultiVmCommand(files, options));
+      else setExit(await runRunCommand(files[0], options));
     });
 }
