@@ -363,6 +363,19 @@ export function instructionFate(insn: string | OpcodeEntry | ResolvedInstruction
   if (!r) return undefined;
   const fixed = r.entry.ops[0];
   if (r.sreg === undefined && fixed !== undefined && SREG_OPS.has(fixed)) r.sreg = SegReg[fixed as keyof typeof SegReg];
+  // The answer depends only on the row, the operands that matter and the context: computed once.
+  const key = `${r.sreg}|${r.crDr}|${ctx.vmm}|${ctx.ringModel}|${ctx.cpl}`;
+  let memo = FATES.get(r.entry);
+  if (!memo) FATES.set(r.entry, (memo = new Map()));
+  let fate = memo.get(key);
+  if (!fate) memo.set(key, (fate = computeFate(r, ctx)));
+  return fate;
+}
+
+/** Fates computed so far, per row and `instructionFate` key (the VMM's code does not change while running). */
+const FATES = new WeakMap<OpcodeEntry, Map<string, InstructionFate>>();
+
+function computeFate(r: ResolvedInstruction, ctx: FateContext): InstructionFate {
   const sdm = sdmCitation(r.entry);
   const attrs = r.entry.attrs ?? 0;
   if (ctx.vmm === 'native') {
