@@ -215,7 +215,7 @@ export function compareCache(view: GuestView, seg: SegmentName, cache: CacheValu
   const e = readSelectorEntry(view, cache.selector);
   if (!e.ok) return e.beyondLimit ? none(e.reason, [`a reload faults: ${e.reason}`]) : none(e.reason, [], e.reason);
   const descriptor = decodeDescriptor(e.lo, e.hi);
-  const expected = view.mode.expectedCache(seg, descriptor);
+  const expected = view.mode.expectedCache(seg, descriptor, cache);
   const label = `${e.table}[${e.index}] ${hex16(cache.selector & 0xfff8)}: ${describeDescriptor(e.lo, e.hi)}`;
   return { label, descriptor, entry: e, expected, differences: cacheDifferences(cache, expected), unknown: '' };
 }

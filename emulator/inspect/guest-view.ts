@@ -10,10 +10,12 @@
  *
  *  - trap-and-emulate: the guest's virtual LDTR and TR (the host's hold the VMM's shadow LDT
  *    and TSS, and `guestState()` reports those), the virtual CR2, the virtual EFLAGS.IF for
- *    writes, the guest CPL under ring compression (host CPL 1 is the guest's 0), what VM entry
- *    does to a segment cache (`shadowCache`: DPL 0 raised to 1, limit truncated below the
- *    VMM's area) so a cache is compared with what a load of today's descriptor would give, and
- *    which guest pages the VMM write-protects as guest paging structures.
+ *    writes, the guest CPL under ring compression, what the VMM's loads do to a segment cache
+ *    (DPL 0 raised to the kernel ring, limit truncated below the VMM's area) so that a cache
+ *    is compared with what a load of today's descriptor would give, and which guest pages the
+ *    VMM write-protects as guest paging structures. (The VMM's own `shadowCache` is not
+ *    called: its signature is changing under the ring-model work; the rule is restated in
+ *    `compressedCache` and judged from the cache the host holds.)
  *
  * A cleaner API (reported, not built: emulator/vmm is not ours to change here): `guestState()`
  * overlaying the virtual LDTR/TR and reporting the guest CPL, and a `VmmMonitor` method
@@ -21,11 +23,10 @@
  * no knowledge of a particular mode and later modes appear by themselves.
  */
 import { EFLAGS_AC, EFLAGS_DF, EFLAGS_ID, EFLAGS_IF, EFLAGS_IOPL, EFLAGS_NT, EFLAGS_RF, EFLAGS_STATUS, EFLAGS_TF } from '../arch/eflags';
-import { AR_P, AR_UNUSABLE, decodeDescriptor, SystemType } from '../arch/segments';
+import { AR_DPL_MASK, AR_DPL_SHIFT, AR_P, AR_S, AR_UNUSABLE, arDpl, decodeDescriptor, SystemType } from '../arch/segments';
 import { VMCS } from '../arch/vmcs';
 import { getEflags } from '../cpu/flags';
 import type { GuestVm } from '../vmm/guest-vm';
-import { shadowCache } from '../vmm/trap-and-emulate/shadow-gdt';
 import { TrapAndEmulateVm } from '../vmm/trap-and-emulate/vm';
 import type { VmcsRecord } from '../vmm/vmcs-record';
 
@@ -52,8 +53,11 @@ export interface CacheValue {
 
 /** What the debugger needs from a VMM mode beyond `GuestVm` (see the file header). */
 export interface ModeAdapter {
-  /** The cache a load of descriptor `d` into `seg` gives in this mode (identity on the bare machine). */
-  expectedCache(seg: SegmentName, d: CacheValue): CacheValue;
+  /**
+   * The cache a load of descriptor `d` into `seg` gives in this mode (`d` itself on the bare
+   * machine); `cache` is the cache the register holds, from which a VMM's adjustments are judged.
+   */
+  expectedCache(seg: SegmentName, d: CacheValue, cache: CacheValue): CacheValue;
   /** Why the mode changes caches ('' on the bare machine), shown next to the cache. */
   readonly cacheNote: string;
   /** Why a debugger write to guest-physical `gpa` is refused, or null when it may be written. */
@@ -64,6 +68,11 @@ export interface ModeAdapter {
   writeEflags(vm: GuestVm, value: number): void;
   /** The guest's CPL for the host CPL `hostCpl`. */
   guestCpl(hostCpl: number): number;
+  /**
+   * Whether a shadow PTE's U/S should match the guest's now: false under 0/3/3 while the guest
+   * kernel runs (at host CPL 3, its shadow view maps supervisor pages user-accessible).
+   */
+  shadowUserBitCompared(): boolean;
 }
 
 /** The guest's processor state at one moment (see the file header). Numbers are uint32. */
@@ -110,17 +119,42 @@ const NATIVE: ModeAdapter = {
     cpu.breakBlock = true;
   },
   guestCpl: (c) => c,
+  shadowUserBitCompared: () => true,
 };
+
+/**
+ * Where address-space compression can end a guest segment: below the VMM's area at the top
+ * 4 MiB of the linear space (docs/vmm-design.md), or — before the area moved there — below
+ * the reserved area at the top of guest RAM. A truncated limit ends within a page of one.
+ */
+const TOP_4MIB = 0xffc00000;
+
+/**
+ * The cache a deprivileging VMM's load of `d` gives, judged from the cache it did give: a
+ * DPL of 0 raised to the kernel ring, a limit truncated to end just below a VMM boundary, P
+ * cleared for a segment based inside the VMM's area. Anything else in the cache that does not
+ * match `d` is left as a difference.
+ */
+function compressedCache(d: CacheValue, cache: CacheValue, kernelRing: number, boundaries: readonly number[]): CacheValue {
+  let ar = d.ar;
+  if (ar & AR_S && arDpl(ar) === 0 && arDpl(cache.ar) === kernelRing) ar = (ar & ~AR_DPL_MASK) | (kernelRing << AR_DPL_SHIFT);
+  let limit = d.limit >>> 0;
+  const end = (cache.base >>> 0) + (cache.limit >>> 0) + 1;
+  if (ar & AR_S && cache.limit >>> 0 < limit && boundaries.some((b) => end <= b && end > b - 0x1000)) limit = cache.limit >>> 0;
+  if (ar & AR_S && !(cache.ar & AR_P) && boundaries.some((b) => d.base >>> 0 >= b)) ar &= ~AR_P;
+  return { base: d.base, limit, ar };
+}
 
 function trapAndEmulateAdapter(vm: TrapAndEmulateVm): ModeAdapter {
   const rb = vm.state.reservedBase;
+  const kernelRing = vm.ringModel === '0/3/3' ? 3 : 1;
+  const boundaries = [rb, TOP_4MIB];
   return {
-    expectedCache(seg, d) {
+    expectedCache(seg, d, cache) {
       if (seg === 'LDTR' || seg === 'TR') return d;
-      const c = shadowCache(d.base, d.limit, d.ar, rb);
-      return { base: d.base, limit: c.limit, ar: c.ar };
+      return compressedCache(d, cache, kernelRing, boundaries);
     },
-    cacheNote: 'as the host holds it under ring compression: DPL 0 raised to 1, limit truncated below the VMM area',
+    cacheNote: `as the host holds it under ring compression (${vm.ringModel}): DPL 0 raised to ${kernelRing}, limit truncated below the VMM's area`,
     writeRefusal(gpa) {
       if (gpa >= rb) return `guest-physical 0x${gpa.toString(16)} lies in the VMM's reserved area (guest RAM ends at 0x${rb.toString(16)})`;
       if (vm.state.paging.isTablePage(gpa >>> 12)) {
@@ -138,7 +172,15 @@ function trapAndEmulateAdapter(vm: TrapAndEmulateVm): ModeAdapter {
       cpu.lazyMask = 0;
       cpu.breakBlock = true;
     },
-    guestCpl: (c) => (vm.ringModel === '0/1/3' && c === 1 ? 0 : c),
+    guestCpl(hostCpl) {
+      // The VMM tracks the guest's CPL itself where the host CPL cannot tell (0/3/3).
+      const tracked = (vm.state as { guestCpl?: number }).guestCpl;
+      if (typeof tracked === 'number') return tracked;
+      return vm.ringModel === '0/1/3' && hostCpl === 1 ? 0 : hostCpl;
+    },
+    shadowUserBitCompared() {
+      return !(vm.ringModel === '0/3/3' && this.guestCpl(vm.cpu.cpl) === 0);
+    },
   };
 }
 
