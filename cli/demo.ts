@@ -5,12 +5,16 @@
  * through the built-in BIOS, the sieve as a flat protected-mode binary — and prints each
  * guest's console output (COM1, or the port-E9 debug console) with its statistics:
  * instructions, host speed in MIPS, virtual time, exceptions and interrupts by vector.
+ * Then the VMM (demo-vmm.ts): examples/sensitive on the bare machine and under
+ * trap-and-emulate with each ring model side by side, and hello, tasks and mmu-heavy
+ * running together on one multi-VM host with their consoles prefixed.
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { assemble } from '../emulator/asm/index';
 import { vectorName } from '../emulator/arch/exceptions';
 import { Machine, type MachineStop } from '../emulator/machine/machine';
+import { showMultiVm, showSensitiveSideBySide } from './demo-vmm';
 
 const REPO = resolve(__dirname, '..');
 
@@ -122,6 +126,17 @@ function main(): number {
     }
   }
   console.log(failed === 0 ? `All ${GUESTS.length} guests ran to their exit.` : `${failed} of ${GUESTS.length} guests did not exit normally.`);
+  console.log('\nUnder the trap-and-emulate VMM\n');
+  const byName = (name: string): DemoGuest => GUESTS.find((g) => g.name === name)!;
+  const expected = (name: string): string => readFileSync(join(REPO, 'examples', `${name}.expected`), 'latin1');
+  try {
+    showSensitiveSideBySide(assembleGuest(byName('sensitive')));
+    const together = ['hello', 'tasks', 'mmu-heavy'].map((name) => ({ name, image: assembleGuest(byName(name)), expected: expected(name) }));
+    if (!showMultiVm(together)) console.log('Not every guest ran to its expected output under the VMM yet (see above).');
+  } catch (e) {
+    failed++;
+    console.error(`VMM demo: ${(e as Error).message}`);
+  }
   return failed === 0 ? 0 : 1;
 }
 
