@@ -1,0 +1,85 @@
+/**
+ * The contracts between the extension client, the debug adapter (debug-adapter/) and the
+ * language server (extension/server/), as types and names: the `vanderpool` debugger's custom
+ * DAP events and request, the LSP notification for the VMM mode, and the settings section.
+ * The debug adapter and the server define the same shapes on their side; this file is what
+ * the client relies on. No `vscode` import, so unit tests and the compare-report renderer can
+ * use it too.
+ */
+
+/** The debugger type in package.json `contributes.debuggers`. */
+export const DEBUG_TYPE = 'vanderpool';
+/** The language id of guest assembly (H7's package.json `contributes.languages`). */
+export const LANGUAGE_ID = 'vanderpool-asm';
+/** Settings section. */
+export const SETTINGS_SECTION = 'vanderpool';
+
+/** The VMM techniques and ring models the pickers offer (emulator/vmm/guest-vm.ts VMM_KINDS, RING_MODELS). */
+export { VMM_KINDS, RING_MODELS, type VmmKind, type RingModel } from '../emulator/vmm/guest-vm';
+
+/** DAP event `vanderpool/exitCounts`: the FULL current table of one VM (not a delta). */
+export const EXIT_COUNTS_EVENT = 'vanderpool/exitCounts';
+export interface ExitCountsLine {
+  /** Absolute path of the source file. */
+  path: string;
+  /** 1-based line. */
+  line: number;
+  /** Exits at this line, all reasons. */
+  total: number;
+  /** Exits by SDM or VMM reason name ("CR_ACCESS", "HIDDEN_PAGE_FAULT"). */
+  byReason: Record<string, number>;
+}
+export interface ExitCountsBody {
+  threadId: number;
+  vmm: string;
+  lines: ExitCountsLine[];
+}
+
+/** DAP event `vanderpool/hole`: the guest stepped into a virtualization hole. */
+export const HOLE_EVENT = 'vanderpool/hole';
+export interface HoleBody {
+  threadId: number;
+  kind: string;
+  instruction: string;
+  eip: number;
+  path?: string;
+  line?: number;
+}
+
+/** DAP event `vanderpool/vmInfo`: once per VM after launch. */
+export const VM_INFO_EVENT = 'vanderpool/vmInfo';
+export interface VmInfoBody {
+  threadId: number;
+  name: string;
+  vmm: string;
+  ringModel: string | null;
+}
+
+/** DAP request `vanderpool/inspect`: one level of emulator/inspect/tree.ts's node tree. */
+export const INSPECT_REQUEST = 'vanderpool/inspect';
+export type InspectScope = 'Paging' | 'VMCS' | 'VM exits';
+export interface InspectArguments {
+  threadId: number;
+  scope: InspectScope;
+  /** Names of the nodes from the scope's root down to the node whose children are wanted; [] or absent for the root level. */
+  path?: string[];
+}
+export interface InspectNode {
+  name: string;
+  value: string;
+  type?: string;
+  /** The guest's view and the VMM's (e.g. guest vs shadow PTE) differ here. */
+  differs?: boolean;
+  hasChildren: boolean;
+  memoryReference?: string;
+}
+export interface InspectResponseBody {
+  nodes: InspectNode[];
+}
+
+/** LSP notification client → server: the mode the trap annotations describe. */
+export const SET_VMM_MODE_NOTIFICATION = 'vanderpool/setVmmMode';
+export interface VmmModeParams {
+  vmm: string;
+  ringModel: string;
+}
