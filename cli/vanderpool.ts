@@ -3,6 +3,7 @@
  *
  *   vanderpool asm FILE.asm [-o FILE.bin] [-l FILE.lst] [-I DIR]... [-D NAME[=VALUE]]...
  *   vanderpool run [options] [FILE]
+ *   vanderpool compare FILE [--json]   (compare-command.ts)
  *
  * Subcommands live in asm-command.ts and run-command.ts. Errors in the command line or the
  * input (unknown option, bad number, missing file, a program that cannot be booted) are
@@ -12,6 +13,7 @@
 import { Command, CommanderError } from 'commander';
 import { version } from '../package.json';
 import { addAsmCommand } from './asm-command';
+import { addCompareCommand } from './compare-command';
 import { EXIT_BROKEN_PIPE, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE } from './exit-codes';
 import { addRunCommand } from './run-command';
 import { UsageError } from './usage-error';
@@ -28,6 +30,7 @@ function buildProgram(setExit: (status: number) => void): Command {
     .configureOutput({ outputError: (text, write) => write(text.replace(/^error:/, 'vanderpool: error:')) });
   addAsmCommand(program, setExit);
   addRunCommand(program, setExit);
+  addCompareCommand(program, setExit);
   return program;
 }
 
