@@ -172,7 +172,7 @@ function examine(view: GuestView, space: 'lin' | 'phys', spec: string | undefine
     }
     const label = space === 'lin' ? ` ${symbolLabel(at, symbols)}` : '';
     if (cells.length) lines.push(`${hex(at)}${label}:\t${cells.join('\t')}`);
-    if ((item + perLine) * unit > firstBad) {
+    if (r.unreadable.length && Math.min(count, item + perLine) * unit > firstBad) {
       const bad = r.unreadable[0];
       lines.push(`${hex(bad.start)}: <unreadable: ${bad.reason}>`);
       break;

@@ -64,10 +64,11 @@ export function readSelectorEntry(view: GuestView, selector: number): TableEntry
   return readTableEntry(view, selector & 4 ? 'LDT' : 'GDT', selector >>> 3);
 }
 
-/** Number of entries inside a table's limit. */
+/** Number of entries inside a table's limit (the IDT has at most 256: SDM Vol. 3A §6.10). */
 export function tableEntries(view: GuestView, table: TableName): number {
   const t = tableRegister(view, table);
-  return t.usable ? Math.floor((t.limit + 1) / 8) : 0;
+  const n = t.usable ? Math.floor((t.limit + 1) / 8) : 0;
+  return table === 'IDT' ? Math.min(n, 256) : n;
 }
 
 const SYSTEM_TYPE_NAMES: readonly (string | null)[] = [
