@@ -182,7 +182,8 @@ export class VanderpoolSession extends LoggingDebugSession {
   private startGuest(): void {
     this.breakpoints.apply();
     for (const t of this.targets) this.events.vmInfo(t);
-    this.control.markStopped();
+    // Only after a stop on entry does the first run step over a breakpoint at the entry point.
+    if (this.config?.stopOnEntry) this.control.markStopped();
     if (this.config?.stopOnEntry) this.onStopped({ threadId: this.targets[0].threadId, reason: 'entry', description: `entry of ${this.targets[0].name}` });
     else this.resume(() => this.control.continueAll());
   }
