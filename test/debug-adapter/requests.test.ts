@@ -71,13 +71,15 @@ describe('stopped view on the bare machine', () => {
     expect(scopes2[0].variablesReference).toBe(scopes[0].variablesReference);
   });
 
-  it('evaluate: symbols, [deref], and an error naming an unknown name', async () => {
+  it('evaluate: symbols, [deref], an error naming an unknown name, and Bochs-style help in the console', async () => {
     await stopAt('call-puts');
     const r = await dc().evaluateRequest({ expression: 'msg_hello', context: 'watch' });
     expect(r.body.memoryReference).toMatch(/^lin:0x/);
     const mem = await dc().customRequest("readMemory", { memoryReference: r.body.memoryReference!, count: 5 });
     expect(Buffer.from(mem.body!.data!, 'base64').toString()).toBe('Hello');
-    await expect(dc().evaluateRequest({ expression: 'nosuchname', context: 'watch' })).rejects.toThrow(/unknown name 'nosuchname'/);
+    await expect(dc().evaluateRequest({ expression: 'nosuchname', context: 'watch' })).rejects.toThrow(/nosuchname/);
+    const help = await dc().evaluateRequest({ expression: 'help', context: 'repl' });
+    expect(help.body.result).toContain('info gdt');
   });
 
   it('writeMemory changes guest bytes, readMemory on phys: reads them back', async () => {
