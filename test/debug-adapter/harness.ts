@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
 import { afterEach, beforeAll, beforeEach } from 'vitest';
 
 export const ROOT = path.resolve(__dirname, '../..');
@@ -42,3 +43,69 @@ export function marker(file: string, name: string): number {
 }
 
 export const HELLO = path.join(FIXTURES, 'hello.asm');
+
+export const SENSITIVE = path.join(FIXTURES, 'sensitive.asm');
+export const TASKS = path.join(FIXTURES, 'tasks.asm');
+export const TRIPLE_FAULT = path.join(FIXTURES, 'triple-fault.asm');
+/** The examples' %include directory (lib/*.inc), for the fixtures copied from examples/. */
+export const EXAMPLES = path.join(ROOT, 'examples');
+
+/** Launch attributes of the tests (program plus the contracts' optional attributes). */
+export type TestLaunch = Record<string, unknown>;
+
+/**
+ * The whole start of a session: initialize, launch, and configurationDone once the adapter
+ * says `initialized` (so the adapter does not wait CONFIGURATION_WAIT_MS for it), with
+ * `configure` run in between (breakpoints, filters). Resolves with the first `stopped`
+ * event when `stopOnEntry` or a breakpoint stops the guest, else when configured.
+ */
+export async function start(client: DebugClient, args: TestLaunch, configure?: () => Promise<unknown>): Promise<void> {
+  const initialized = client.waitForEvent('initialized');
+  await client.initializeRequest();
+  const launched = client.launchRequest(args as never);
+  await initialized;
+  if (configure) await configure();
+  await client.configurationDoneRequest();
+  await launched;
+}
+
+/** A promise for the next `stopped` event (subscribe before the request that causes it). */
+export function nextStop(client: DebugClient): Promise<DebugProtocol.StoppedEvent> {
+  return client.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+}
+
+/** Start with stopOnEntry and wait for the entry stop. */
+export async function startStopped(client: DebugClient, args: TestLaunch, configure?: () => Promise<unknown>): Promise<DebugProtocol.StoppedEvent> {
+  const stopped = nextStop(client);
+  await start(client, { ...args, stopOnEntry: true }, configure);
+  return stopped;
+}
+
+/** Continue and wait for the next stop. */
+export async function continueToStop(client: DebugClient, threadId = 1): Promise<DebugProtocol.StoppedEvent> {
+  const stopped = nextStop(client);
+  await client.continueRequest({ threadId });
+  return stopped;
+}
+
+/** Top frame of a thread. */
+export async function topFrame(client: DebugClient, threadId = 1): Promise<DebugProtocol.StackFrame> {
+  return (await client.stackTraceRequest({ threadId })).body.stackFrames[0];
+}
+
+/** Variables of a scope (by name) of the top frame, or of a child path under it. */
+export async function scopeVariables(client: DebugClient, scope: string, path: string[] = [], threadId = 1): Promise<DebugProtocol.Variable[]> {
+  const frame = await topFrame(client, threadId);
+  const scopes = (await client.scopesRequest({ frameId: frame.id })).body.scopes;
+  const s = scopes.find((x) => x.name === scope);
+  if (!s) throw new Error(`no scope '${scope}' (have ${scopes.map((x) => x.name).join(', ')})`);
+  let ref = s.variablesReference;
+  let vars = (await client.variablesRequest({ variablesReference: ref })).body.variables;
+  for (const name of path) {
+    const v = vars.find((x) => x.name === name);
+    if (!v) throw new Error(`no variable '${name}' under ${scope} (have ${vars.map((x) => x.name).join(', ')})`);
+    ref = v.variablesReference;
+    vars = (await client.variablesRequest({ variablesReference: ref })).body.variables;
+  }
+  return vars;
+}
