@@ -132,6 +132,10 @@ export class RunControl {
   private finish(stop: StopInfo | 'ended'): void {
     this.running = false;
     this.temp = null;
+    // A stop a hook asked for but that another stop overtook in the same run (the #DF whose
+    // delivery then triple-faulted) is not reported later, as a stale stop at the next
+    // continue: the reported stop supersedes it. (Only the VM that just ran can have one.)
+    this.pending.clear();
     this.host.breakpoints.apply();
     if (stop === 'ended') return;
     this.markStopped();
@@ -208,7 +212,7 @@ export class RunControl {
         this.end(t, `the guest exited with status ${stop.status} (isa-debug-exit)`);
         return null;
       case 'shutdown':
-        return this.fatal(t, `triple fault: ${stop.reason}`);
+        return this.fatal(t, /triple fault/i.test(stop.reason) ? stop.reason : `triple fault: ${stop.reason}`);
       case 'stopped':
         return this.fatal(t, /triple fault/i.test(stop.message) ? stop.message : `the VMM stopped the VM: ${stop.message}`);
       case 'halted':
