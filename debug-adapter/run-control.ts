@@ -88,6 +88,26 @@ export class RunControl {
     for (const t of this.host.targets()) this.resume.add(t.threadId);
   }
 
+  /**
+   * `restart`/`terminate`: forget the run in progress without reporting a stop. Its loop,
+   * suspended at a yield, sees at its next resumption that its VMs are no longer the
+   * session's (`abandoned`) and returns without a word; pending stops and step state go.
+   */
+  abandon(): void {
+    for (const t of this.live()) t.vm.requestStop('abandoned');
+    this.running = false;
+    this.pauseRequested = false;
+    this.pending.clear();
+    this.resume.clear();
+    this.temp = null;
+  }
+
+  /** Whether these VMs were replaced (restart) while their loop waited. */
+  private abandoned(targets: readonly Target[]): boolean {
+    const now = this.host.targets();
+    return targets.some((t) => !now.includes(t));
+  }
+
   /** `pause`: stop every VM at its next slice boundary. */
   pause(): void {
     if (!this.running) return;
@@ -103,7 +123,7 @@ export class RunControl {
   continueAll(): void {
     void this.guard(async () => {
       const stop = await this.runSlices(this.live());
-      if (stop) this.finish(stop);
+      if (stop !== 'abandoned') this.finish(stop);
     });
   }
 
@@ -111,7 +131,7 @@ export class RunControl {
   step(target: Target, kind: StepKind, instruction: boolean): void {
     void this.guard(async () => {
       const stop = await this.stepTarget(target, kind, instruction || target.sources === null);
-      if (stop) this.finish(stop);
+      if (stop !== 'abandoned') this.finish(stop);
     });
   }
 
@@ -152,7 +172,7 @@ export class RunControl {
    * Run the VMs round-robin until one stops for a reason to report.
    * @returns the stop, 'ended' when every VM has ended, or null while nothing is to report (never)
    */
-  private async runSlices(targets: Target[]): Promise<StopInfo | 'ended'> {
+  private async runSlices(targets: Target[]): Promise<StopInfo | 'ended' | 'abandoned'> {
     let last = performance.now();
     for (;;) {
       const live = targets.filter((t) => t.ended === null);
@@ -167,6 +187,7 @@ export class RunControl {
         this.host.tick();
         await tickAfter();
         last = performance.now();
+        if (this.abandoned(targets)) return 'abandoned';
         if (this.pauseRequested) return { threadId: live[0].threadId, reason: 'pause', description: 'paused' };
       }
     }
@@ -250,7 +271,7 @@ export class RunControl {
   }
 
   /** One instruction, running a CALL's callee to its return (see the file header). */
-  private async stepOver(t: Target): Promise<StopInfo | 'ended' | null> {
+  private async stepOver(t: Target): Promise<StopInfo | 'ended' | 'abandoned' | null> {
     const vm = t.vm;
     const eip0 = linearEip(vm);
     const esp0 = esp(vm);
@@ -267,7 +288,7 @@ export class RunControl {
     this.host.breakpoints.apply(new Map([[t.threadId, [ret]]]));
     try {
       const r = await this.runSlices([t]);
-      if (r !== 'ended' && r.reason === 'step') return null;
+      if (r !== 'ended' && r !== 'abandoned' && r.reason === 'step') return null;
       return r;
     } finally {
       this.temp = null;
@@ -275,7 +296,7 @@ export class RunControl {
     }
   }
 
-  private async stepTarget(t: Target, kind: StepKind, instruction: boolean): Promise<StopInfo | 'ended'> {
+  private async stepTarget(t: Target, kind: StepKind, instruction: boolean): Promise<StopInfo | 'ended' | 'abandoned'> {
     const vm = t.vm;
     const startLine = t.sources?.lineAt(linearEip(vm));
     const startEsp = esp(vm);
@@ -286,7 +307,7 @@ export class RunControl {
       const eip = linearEip(vm);
       const op = kind === 'out' ? readLinearBytes(vm, eip, 1)?.[0] : undefined;
       const r = kind === 'in' ? this.stepInstruction(t) : await this.stepOver(t);
-      if (r === 'ended') return r;
+      if (r === 'ended' || r === 'abandoned') return r;
       if (r) return r;
       if (t.ended !== null) return 'ended';
       if (kind === 'out') {
@@ -309,6 +330,7 @@ export class RunControl {
         this.host.tick();
         await tickAfter();
         last = performance.now();
+        if (this.abandoned([t])) return 'abandoned';
       }
     }
     return { threadId: t.threadId, reason: 'step', description: `step: stopped after ${STEP_LIMIT} instructions without reaching another line` };

@@ -190,8 +190,8 @@ export class VanderpoolSession extends LoggingDebugSession {
 
   protected restartRequest(response: DebugProtocol.RestartResponse, args: DebugProtocol.RestartArguments): void {
     this.handle(response, () => {
-      this.control.pause();
-      const config = args.arguments ? checkLaunchArguments(args.arguments as LaunchArguments) : this.config;
+      this.control.abandon();
+      const config = args?.arguments ? checkLaunchArguments(args.arguments as LaunchArguments) : this.config;
       if (!config) throw new AdapterError('nothing to restart: launch first');
       for (const t of this.targets) this.data.watcher(t)?.dispose();
       this.config = config;
@@ -345,15 +345,23 @@ export class VanderpoolSession extends LoggingDebugSession {
   }
 
   protected terminateRequest(response: DebugProtocol.TerminateResponse): void {
-    this.control.pause();
+    this.control.abandon();
     this.terminate(0);
+    // The VMs are gone: a loop still waiting at a yield sees that and returns silently.
+    this.dropTargets();
     this.sendResponse(response);
   }
 
   protected disconnectRequest(response: DebugProtocol.DisconnectResponse): void {
-    this.control.pause();
+    this.control.abandon();
     this.terminated = true;
+    this.dropTargets();
     this.sendResponse(response);
+  }
+
+  private dropTargets(): void {
+    for (const t of this.targets) this.data.watcher(t)?.dispose();
+    this.targets = [];
   }
 }
 

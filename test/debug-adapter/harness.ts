@@ -109,3 +109,5 @@ export async function scopeVariables(client: DebugClient, scope: string, path: s
   }
   return vars;
 }
+
+export const SPIN = path.join(FIXTURES, 'spin.asm');

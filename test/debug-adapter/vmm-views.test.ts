@@ -54,7 +54,7 @@ describe('custom events under trap-and-emulate', () => {
     expect(typeof h.kind).toBe('string');
     expect(h.path).toBe(SENSITIVE);
     expect(h.line).toBeGreaterThan(0);
-    expect(e.body.description.toLowerCase()).toContain(`0x${h.eip.toString(16).padStart(8, '0')}`);
+    expect(e.body.description!.toLowerCase()).toContain(`0x${h.eip.toString(16).padStart(8, '0')}`);
   });
 });
 
