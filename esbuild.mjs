@@ -24,6 +24,8 @@ const entries = [
   // imported binding into a getter call, which slows the emulator about five-fold.
   { source: 'cli/demo.ts', outfile: 'dist/demo.js' },
   { source: 'bench/run.ts', outfile: 'dist/bench.js' },
+  // The real-editor suite's test module, loaded by VS Code's extension host (test/e2e/run-*.ts).
+  { source: 'test/e2e/suite/index.ts', outfile: 'dist/e2e/index.js', external: ['vscode'] },
 ];
 
 // CJS bundles have no import.meta; give modules that use import.meta.url the

@@ -36,7 +36,7 @@ export function slowdownChart(report: CompareReport): string {
       `<text x="${(LABEL_WIDTH + w + 6).toFixed(1)}" y="${y + BAR_HEIGHT * 0.7}" class="value">${m.slowdown!.toFixed(2)}×</text>`
     );
   });
-  return `<svg role="img" aria-label="Slowdown against the bare machine" width="${CHART_WIDTH}" height="${height}" viewBox="0 0 ${CHART_WIDTH} ${height}" xmlns="http://www.w3.org/2000/svg">${bars.join('')}</svg>`;
+  return `<svg role="img" aria-label="Slowdown against the bare machine" class="chart" viewBox="0 0 ${CHART_WIDTH} ${height}" xmlns="http://www.w3.org/2000/svg">${bars.join('')}</svg>`;
 }
 
 /** The comparison table. */
@@ -83,6 +83,7 @@ td.error { color: var(--vscode-errorForeground); }
 .bar { fill: var(--vscode-charts-orange, #d18616); }
 .bar.native { fill: var(--vscode-charts-blue, #3794ff); }
 .label, .value { fill: var(--vscode-foreground); font-size: 12px; }
+svg.chart { width: 100%; max-width: ${CHART_WIDTH}px; height: auto; }
 .note { color: var(--vscode-descriptionForeground); }
 </style></head>
 <body>
