@@ -19,11 +19,12 @@
  * E2E_TIMEOUT_MS bounds the whole run (default 240000).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { prepareWorkspace } from './workspace';
 
 // tsx runs this file as CommonJS (the package has no "type": "module"), so __dirname, not import.meta.url.
 const REPO = resolve(__dirname, '../..');
@@ -31,13 +32,6 @@ const CODE_SERVER = join(REPO, 'test/e2e/code-server/node_modules/.bin/code-serv
 const CHROMIUM = process.env.E2E_CHROMIUM ?? '/usr/bin/chromium';
 const SCREENSHOTS = join(REPO, 'test/e2e/screenshots');
 const TIMEOUT_MS = Number(process.env.E2E_TIMEOUT_MS ?? 240_000);
-
-/** Files the suite works on, copied into a fresh workspace folder. */
-const WORKSPACE_FILES: Record<string, string> = {
-  'hello.asm': join(REPO, 'examples/hello.asm'),
-  'broken.asm': join(REPO, 'test/e2e/fixtures/broken.asm'),
-  'privileged.asm': join(REPO, 'test/e2e/fixtures/privileged.asm'),
-};
 
 function fail(message: string): never {
   console.error(`e2e: ${message}`);
@@ -111,8 +105,7 @@ async function main(): Promise<number> {
 
   const dir = mkdtempSync(join(tmpdir(), 'vp-e2e-'));
   const workspace = join(dir, 'workspace');
-  mkdirSync(workspace, { recursive: true });
-  for (const [name, from] of Object.entries(WORKSPACE_FILES)) cpSync(from, join(workspace, name));
+  prepareWorkspace(REPO, workspace);
   mkdirSync(join(dir, 'ext'), { recursive: true });
   // Settings for the workbench: no welcome page, no trust prompt, no tips in the way of screenshots.
   mkdirSync(join(dir, 'ud', 'User'), { recursive: true });
