@@ -256,6 +256,54 @@ export async function run(): Promise<void> {
         await screenshot('compare-modes');
       },
     },
+    {
+      name: 'the status item and the trap hints follow a running native session (vanderpool/vmInfo → vanderpool/setVmmMode), and go back when it ends',
+      timeoutMs: 45_000,
+      fn: async () => {
+        const privileged = workspaceFile('privileged.asm');
+        const doc = await vscode.workspace.openTextDocument(privileged);
+        const cliLine = lineOf(doc, /^\s+cli/);
+        const cliHint = async (): Promise<string> => {
+          const hints = (await vscode.commands.executeCommand<vscode.InlayHint[]>('vscode.executeInlayHintProvider', privileged, new vscode.Range(0, 0, doc.lineCount, 0))) ?? [];
+          return hints.filter((h) => h.position.line === cliLine).map(hintText).join(' | ');
+        };
+        assert.match(await cliHint(), /traps/);
+        const started = new Promise<vscode.DebugSession>((res) => disposables.push(vscode.debug.onDidStartDebugSession(res)));
+        const stopsBefore = dap.events('stopped').length;
+        assert.ok(await vscode.debug.startDebugging(vscode.workspace.workspaceFolders![0], { type: 'vanderpool', request: 'launch', name: 'e2e: native', program: hello.fsPath, vmm: 'native', stopOnEntry: true }, { suppressSaveBeforeStart: true }));
+        const native = await started;
+        await nthStop(stopsBefore + 1);
+        await waitFor('the status item to show the native session', () => /^\S+ native \(debugging\)$/.test(api!.statusText()) || undefined);
+        assert.equal(api!.mode().vmm, 'native');
+        await waitFor('the CLI hint to describe the bare machine', async () => /runs directly/.test(await cliHint()));
+        const ended = new Promise<void>((res) => disposables.push(vscode.debug.onDidTerminateDebugSession((s) => s.id === native.id && res())));
+        await vscode.debug.stopDebugging(native);
+        await ended;
+        await waitFor('the status item to show the settings again', () => /trap-and-emulate 0\/1\/3$/.test(api!.statusText()));
+        await waitFor('the CLI hint to describe trap-and-emulate again', async () => /traps/.test(await cliHint()));
+      },
+    },
+    {
+      name: 'changing the vanderpool.vmm setting changes the status item and the trap hints',
+      fn: async () => {
+        const privileged = workspaceFile('privileged.asm');
+        const doc = await vscode.workspace.openTextDocument(privileged);
+        const hlt = lineOf(doc, /^\s+hlt/);
+        const hltHint = async (): Promise<string> => {
+          const hints = (await vscode.commands.executeCommand<vscode.InlayHint[]>('vscode.executeInlayHintProvider', privileged, new vscode.Range(0, 0, doc.lineCount, 0))) ?? [];
+          return hints.filter((h) => h.position.line === hlt).map(hintText).join(' | ');
+        };
+        const config = vscode.workspace.getConfiguration('vanderpool');
+        await config.update('vmm', 'native', vscode.ConfigurationTarget.Workspace);
+        try {
+          await waitFor('the status item to show native', () => /native$/.test(api!.statusText()));
+          await waitFor('the HLT hint to describe the bare machine', async () => /runs directly/.test(await hltHint()));
+        } finally {
+          await config.update('vmm', undefined, vscode.ConfigurationTarget.Workspace);
+        }
+        await waitFor('the status item to show trap-and-emulate again', () => /trap-and-emulate 0\/1\/3$/.test(api!.statusText()));
+      },
+    },
   ];
 
   try {
