@@ -1,6 +1,8 @@
 /**
- * VMM reason IRET: the guest kernel's IRET to its own ring faults at CPL 1 (the popped CS has
- * RPL 0 < CPL, #GP(selector)) and is emulated: virtual-delivery.ts `emulateIret`.
+ * VMM reason IRET: the guest kernel's IRET to its own ring faults at host CPL 1 or 3 (the
+ * popped CS has RPL 0 < CPL, #GP(selector)), its IRET to guest user code takes #NP(selector)
+ * (the user code descriptor is hidden while the guest kernel runs: guest-ring.ts); both are
+ * emulated: virtual-delivery.ts `emulateIret`.
  */
 import { RESUME, type ExitAction, type ExitContext } from '../../exit-dispatch';
 import { emulateIret } from '../virtual-delivery';

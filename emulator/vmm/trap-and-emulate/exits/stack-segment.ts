@@ -3,9 +3,9 @@
  * with its own ring-0 selector fault at CPL 1 — SS's RPL must equal the CPL (SDM Vol. 2B
  * "MOV—Move", "POP": #GP(selector) "If the SS register is being loaded and the segment
  * selector's RPL and the segment descriptor's DPL are not equal to the CPL") — and are
- * emulated by loading the same descriptor (DPL 1 in the shadow GDT) with RPL 1, with the
- * CPU's own checks and its MOV SS interrupt shadow. The guest then reads SS with RPL 1
- * (ring aliasing, as for CS).
+ * emulated by loading the same descriptor (DPL 1 or 3 in the shadow GDT: the model's kernel
+ * ring) with that RPL, with the CPU's own checks and its MOV SS interrupt shadow. The guest
+ * then reads SS with RPL 1 or 3 (ring aliasing, as for CS).
  * NOT YET: LSS (0F B2) — it is reflected as the #GP it raised.
  */
 import { SegReg } from '../../../arch/segments';
@@ -33,13 +33,13 @@ export function onStackSegmentLoad(ctx: ExitContext<TrapAndEmulateState>): ExitA
     const size = insn.o32 ? 4 : 2;
     const sel = peek(cpu, insn.o32, 0) & 0xffff;
     const big = cpu.segs[SegReg.SS].big; // the pop's stack width is the old stack's
-    loadSegment(cpu, SegReg.SS, (sel & 0xfffc) | 1);
+    loadSegment(cpu, SegReg.SS, (sel & 0xfffc) | state.ring.kernelRing);
     if (big) cpu.regs[ESP] = (cpu.regs[ESP] + size) | 0;
     else cpu.regs[ESP] = (cpu.regs[ESP] & ~0xffff) | ((cpu.regs[ESP] + size) & 0xffff);
   } else {
     const sel = insn.mod === 3 ? getReg16(cpu, insn.rm) : readV16(cpu, insn.seg, ea(cpu, insn));
-    // A null selector stays null (RPL 1 does not make it non-null): the load raises #GP(0), reflected.
-    loadSegment(cpu, SegReg.SS, (sel & 0xfffc) | 1);
+    // A null selector stays null (the RPL does not make it non-null): the load raises #GP(0), reflected.
+    loadSegment(cpu, SegReg.SS, (sel & 0xfffc) | state.ring.kernelRing);
   }
   retire(cpu, insn);
   return RESUME;

@@ -6,16 +6,17 @@
  */
 import { assemble, formatDiagnostic } from '../../../../emulator/asm/index';
 import { enterFlatProtectedMode } from '../../../../emulator/machine/flat-protected-mode';
+import type { RingModel } from '../../../../emulator/vmm/guest-vm';
 import { TrapAndEmulateVm, type VmStop } from '../../../../emulator/vmm/trap-and-emulate/vm';
 
 export const ORIGIN = 0x100000;
 export const STACK_TOP = 0x90000;
 
-/** Assemble `body` (32-bit code at ORIGIN) and return a VM entered at its first byte. */
-export function guestVm(body: string, serial?: (b: number) => void): TrapAndEmulateVm {
+/** Assemble `body` (32-bit code at ORIGIN) and return a VM (ring model 0/1/3 unless given) entered at its first byte. */
+export function guestVm(body: string, serial?: (b: number) => void, ringModel?: RingModel): TrapAndEmulateVm {
   const result = assemble(`bits 32\norg 0x${ORIGIN.toString(16)}\n${body}\n`, { fileName: 'guest.asm' });
   if (result.errors.length > 0) throw new Error(`guest does not assemble:\n${result.errors.map(formatDiagnostic).join('\n')}`);
-  const vm = new TrapAndEmulateVm({ serial });
+  const vm = new TrapAndEmulateVm({ serial, ringModel });
   vm.memory.writeBytes(ORIGIN, result.bytes);
   enterFlatProtectedMode(vm.cpu, { eip: ORIGIN, esp: STACK_TOP });
   vm.enter();
