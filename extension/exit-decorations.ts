@@ -31,7 +31,8 @@ export class ExitDecorations implements vscode.Disposable {
   /** @param log where malformed events are reported (they never throw into VS Code) */
   constructor(private readonly log: vscode.OutputChannel) {
     this.type = vscode.window.createTextEditorDecorationType({
-      after: { margin: '0 0 0 2em', color: new vscode.ThemeColor('editorCodeLens.foreground'), fontStyle: 'italic' },
+      // The right margin keeps the language server's trap inlay hint, drawn after it, apart.
+      after: { margin: '0 1.5em 0 2em', color: new vscode.ThemeColor('editorCodeLens.foreground'), fontStyle: 'italic' },
       rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
     });
     this.disposables.push(

@@ -257,6 +257,24 @@ export async function run(): Promise<void> {
       },
     },
     {
+      name: 'F5 with no launch.json (workbench.action.debug.start) runs the active hello.asm with the settings\' mode',
+      timeoutMs: 45_000,
+      fn: async () => {
+        await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(hello));
+        const launchesBefore = dap.received.filter((m) => m.command === 'launch').length;
+        const ended = new Promise<void>((res) => disposables.push(vscode.debug.onDidTerminateDebugSession(() => res())));
+        await vscode.commands.executeCommand('workbench.action.debug.start');
+        const launch = await waitFor('a launch request', () => dap.received.filter((m) => m.command === 'launch')[launchesBefore]);
+        assert.equal(launch.arguments?.program, hello.fsPath);
+        assert.equal(launch.arguments?.vmm, 'trap-and-emulate');
+        assert.equal(launch.arguments?.ringModel, '0/1/3');
+        assert.equal(launch.arguments?.memory, 32);
+        await ended;
+        const exits = api!.exitDecorations().filter((d) => path.basename(d.path) === 'hello.asm');
+        assert.ok(exits.length > 0, 'the run left its exit annotations');
+      },
+    },
+    {
       name: 'the status item and the trap hints follow a running native session (vanderpool/vmInfo → vanderpool/setVmmMode), and go back when it ends',
       timeoutMs: 45_000,
       fn: async () => {
@@ -284,7 +302,7 @@ export async function run(): Promise<void> {
       },
     },
     {
-      name: 'changing the vanderpool.vmm setting changes the status item and the trap hints',
+      name: 'picking native in the status item\'s quick pick writes vanderpool.vmm and changes the status item and the trap hints',
       fn: async () => {
         const privileged = workspaceFile('privileged.asm');
         const doc = await vscode.workspace.openTextDocument(privileged);
@@ -294,8 +312,13 @@ export async function run(): Promise<void> {
           return hints.filter((h) => h.position.line === hlt).map(hintText).join(' | ');
         };
         const config = vscode.workspace.getConfiguration('vanderpool');
-        await config.update('vmm', 'native', vscode.ConfigurationTarget.Workspace);
+        // The status item's quick pick: its first item is the bare machine.
+        const picking = vscode.commands.executeCommand('vanderpool.selectVmmMode');
+        await sleep(700);
+        await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+        await picking;
         try {
+          assert.equal(vscode.workspace.getConfiguration('vanderpool').get('vmm'), 'native', 'the pick wrote the setting');
           await waitFor('the status item to show native', () => /native$/.test(api!.statusText()));
           await waitFor('the HLT hint to describe the bare machine', async () => /runs directly/.test(await hltHint()));
         } finally {
