@@ -12,7 +12,7 @@
  */
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { hex32 } from './errors';
-import { evaluateNumber } from './evaluate';
+import { evaluateCondition, evaluateNumber } from './evaluate';
 import type { Target } from './launch';
 
 export type BreakpointKind = 'source' | 'function' | 'instruction';
@@ -174,7 +174,7 @@ export class Breakpoints {
     for (const s of specs) {
       if (s.condition) {
         try {
-          if (evaluateNumber(target, s.condition) === 0) continue;
+          if (!evaluateCondition(target, s.condition)) continue;
         } catch (e) {
           notes.push(`condition '${s.condition}' failed: ${(e as Error).message}`);
           stopping.push(s);

@@ -103,7 +103,7 @@ export function disassemble(target: Target, args: DebugProtocol.DisassembleArgum
           instructionBytes: bytes ? [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(' ') : undefined,
         };
         const sym = target.sources?.symbolAt(address);
-        if (sym && args.resolveSymbols !== false) d.symbol = sym.offset === 0 ? sym.name : `${sym.name}+${sym.offset}`;
+        if (sym && args.resolveSymbols !== false) d.symbol = sym.offset === 0 ? sym.name : `${sym.name}+0x${sym.offset.toString(16)}`;
         const line = target.sources?.lineAt(address);
         if (line) {
           if (line.file !== lastFile) d.location = { name: line.file.split(/[\\/]/).pop(), path: line.file };

@@ -81,6 +81,9 @@ export class SourceIndex {
     if (!best) return undefined;
     const offset = a - best.address;
     if (best.size > 0 && offset >= best.size) return undefined;
+    // Past the program's last label (usually the end of its bss) nothing is known to belong
+    // to it: code paged in at 0x00400000 is not 'sysenter_stack_top+0x2d1000'.
+    if (best.size === 0 && offset > 0 && best === this.labels[this.labels.length - 1]) return undefined;
     return { name: best.name, offset };
   }
 
