@@ -27,6 +27,7 @@ async function main(): Promise<void> {
   report('CPU (32-bit protected mode, paging on; target >= 150 MIPS each)', benchCpu());
   report('Assembler', await benchAssembler());
   benchVmm();
+  report('Debug adapter (bundled, over stdio via DebugClient; spin.asm on the bare machine)', await (await import('./debug-adapter.bench')).benchDebugAdapter());
 }
 
 main().catch((e) => {
