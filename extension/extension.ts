@@ -8,12 +8,14 @@
  */
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
+import type { CompareReport } from '../cli/compare-command';
 import { CompareModes } from './compare-modes';
 import { registerDebugConfiguration } from './debug-configuration';
 import { ExitDecorations, type AppliedDecoration } from './exit-decorations';
 import { startLanguageClient } from './language-client';
 import { ModeStatus } from './mode-status';
 import type { VmmModeParams } from './protocol';
+import type { ExitsTreeProvider } from './views/exits-view';
 import { registerViews, type Views } from './views/register-views';
 
 /** What `activate` returns: read-only windows onto the extension's state, for tests and other extensions. */
@@ -29,7 +31,9 @@ export interface VanderpoolApi {
   /** Root node counts of the inspect views at their last refresh. */
   inspectViewRoots(): { paging: number; vmcs: number };
   /** The last "Compare VMM modes" report shown, or null. */
-  lastComparison(): ReturnType<CompareModes['run']> extends Promise<infer R> ? R | null : never;
+  lastComparison(): CompareReport | null;
+  /** The "VM exits" view's data provider (tests walk it and run its items' commands). */
+  readonly exitsView: ExitsTreeProvider;
 }
 
 let client: LanguageClient | null = null;
@@ -54,6 +58,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Vander
     languageClientRunning: () => client?.isRunning() ?? false,
     inspectViewRoots: () => ({ paging: views.paging.rootCount, vmcs: views.vmcs.rootCount }),
     lastComparison: () => compare.lastReport ?? null,
+    exitsView: views.exits,
   };
 }
 

@@ -10,6 +10,13 @@ import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerO
 import type { ModeStatus } from './mode-status';
 import { LANGUAGE_ID, SET_VMM_MODE_NOTIFICATION, SETTINGS_SECTION } from './protocol';
 
+/** The `vanderpool` settings as plain data, with the mode the status item shows. */
+function effectiveSettings(mode: ModeStatus): Record<string, unknown> {
+  const config = vscode.workspace.getConfiguration(SETTINGS_SECTION);
+  const keys = ['vmm', 'ringModel', 'memory', 'trapAnnotations', 'includePaths'];
+  return { ...Object.fromEntries(keys.map((k) => [k, config.get(k)])), ...mode.mode() };
+}
+
 /**
  * Start the client. A missing server bundle (a build without extension/server/) is reported
  * in the output channel and leaves the extension running without language features.
@@ -31,7 +38,19 @@ export async function startLanguageClient(context: vscode.ExtensionContext, mode
       { scheme: 'untitled', language: LANGUAGE_ID },
     ],
     synchronize: { configurationSection: SETTINGS_SECTION },
-    initializationOptions: { settings: vscode.workspace.getConfiguration(SETTINGS_SECTION) },
+    initializationOptions: { settings: effectiveSettings(mode) },
+    middleware: {
+      workspace: {
+        // The server pulls the `vanderpool` section after every settings change; answer with the
+        // mode the status item shows, so a pull during a debug session does not undo the
+        // session's mode that `vanderpool/setVmmMode` set.
+        configuration: async (params, token, next) => {
+          const result = await next(params, token);
+          if (!Array.isArray(result)) return result;
+          return result.map((value: unknown, i) => (params.items[i]?.section === SETTINGS_SECTION && value && typeof value === 'object' ? { ...value, ...mode.mode() } : value));
+        },
+      },
+    },
   };
   const client = new LanguageClient('vanderpool-asm', 'Vanderpool guest assembly', serverOptions, clientOptions);
   await client.start();

@@ -246,6 +246,28 @@ export async function run(): Promise<void> {
       },
     },
     {
+      name: 'the VM exits view groups the run\'s exits by reason, then by line, and clicking a line opens it there',
+      fn: async () => {
+        const view = api!.exitsView;
+        const reasons = view.getChildren();
+        assert.ok(reasons.length > 0 && reasons[0].kind === 'reason', 'reasons at the top level');
+        assert.equal(reasons[0].kind === 'reason' && reasons[0].reason, 'IO_INSTRUCTION');
+        const locations = view.getChildren(reasons[0]);
+        const first = locations[0];
+        assert.ok(first?.kind === 'location', 'locations under a reason');
+        const counts = locations.map((l) => (l.kind === 'location' ? l.count : 0));
+        assert.deepEqual(counts, [...counts].sort((a, b) => b - a), 'most exits first');
+        const item = view.getTreeItem(first);
+        assert.ok(item.command, 'a location item has a command');
+        await vscode.commands.executeCommand(item.command.command, ...(item.command.arguments ?? []));
+        const editor = await waitFor('the clicked line in an editor', () => {
+          const e = vscode.window.activeTextEditor;
+          return e && path.basename(e.document.fileName) === 'hello.asm' && e.selection.active.line === first.line - 1 && e;
+        });
+        assert.equal(editor.selection.active.line, first.line - 1);
+      },
+    },
+    {
       name: 'Compare VMM modes runs hello.asm under every mode and shows the comparison',
       timeoutMs: 60_000,
       fn: async () => {
@@ -294,6 +316,12 @@ export async function run(): Promise<void> {
         await waitFor('the status item to show the native session', () => /^\S+ native \(debugging\)$/.test(api!.statusText()) || undefined);
         assert.equal(api!.mode().vmm, 'native');
         await waitFor('the CLI hint to describe the bare machine', async () => /runs directly/.test(await cliHint()));
+        // Another setting changes mid-session: the server pulls the section again and must keep the session's mode.
+        const config = vscode.workspace.getConfiguration('vanderpool');
+        await config.update('memory', 64, vscode.ConfigurationTarget.Workspace);
+        await sleep(1000);
+        assert.match(await cliHint(), /runs directly/, 'a settings pull during the session keeps its mode');
+        await config.update('memory', undefined, vscode.ConfigurationTarget.Workspace);
         const ended = new Promise<void>((res) => disposables.push(vscode.debug.onDidTerminateDebugSession((s) => s.id === native.id && res())));
         await vscode.debug.stopDebugging(native);
         await ended;
