@@ -92,7 +92,7 @@ export class ModeStatus implements vscode.Disposable {
     const items = VMM_KINDS.flatMap((vmm): Array<vscode.QuickPickItem & { vmm: string; ringModel: string }> =>
       vmm === 'native'
         ? [{ label: 'native', description: 'the bare machine: the guest owns the processor, no VM exits', vmm, ringModel: current.ringModel }]
-        : RING_MODELS.map((ringModel) => ({ label: `${vmm} ${ringModel}`, description: ringModel === '0/1/3' ? 'guest kernel deprivileged to ring 1' : 'guest kernel deprivileged to ring 3, with its user code (trap annotations only: the trap-and-emulate VMM does not run it yet)', vmm, ringModel })),
+        : RING_MODELS.map((ringModel) => ({ label: `${vmm} ${ringModel}`, description: ringModel === '0/1/3' ? 'guest kernel deprivileged to ring 1' : 'guest kernel deprivileged to ring 3, alongside its user code', vmm, ringModel })),
     );
     for (const i of items) if (i.vmm === current.vmm && (i.vmm === 'native' || i.ringModel === current.ringModel)) i.description = `$(check) ${i.description}`;
     const chosen = await vscode.window.showQuickPick(items, { title: 'Vanderpool: VMM mode for trap annotations and new debug sessions', placeHolder: `now ${current.vmm} ${current.ringModel}` });

@@ -214,7 +214,7 @@ export async function run(): Promise<void> {
       },
     },
     {
-      name: 'the Vanderpool views show the VMCS of the stopped VM (vanderpool/inspect)',
+      name: 'the Vanderpool views show the VMCS and the page tables of the stopped VM (vanderpool/inspect)',
       fn: async () => {
         assert.ok(session, 'a session is stopped');
         const direct = (await session.customRequest('vanderpool/inspect', { threadId, scope: 'VMCS', path: [] })) as { nodes: Array<{ name: string }> };
@@ -222,6 +222,7 @@ export async function run(): Promise<void> {
         await vscode.commands.executeCommand('workbench.view.extension.vanderpool');
         await vscode.commands.executeCommand('vanderpool.refreshViews');
         await waitFor('VMCS nodes in the view', () => api!.inspectViewRoots().vmcs > 0);
+        await waitFor('page-table nodes in the view', () => api!.inspectViewRoots().paging > 0);
         await screenshot('vanderpool-views');
       },
     },
