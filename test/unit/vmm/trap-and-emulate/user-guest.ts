@@ -15,6 +15,8 @@
  *   0x40  ESP in the #GP handler          0x44–0x58  #PF frame (paging only), 0x5C CR2
  *   0x60  user ESP after SYSEXIT          0x64  ESP at the SYSENTER entry, 0x68 ECX there
  *   0x6C  EAX the INT 0x80 handler returned (0x80 + EAX)
+ *   0x70  ZF of LAR 0x10 from ring 3 (0: DPL 0 is invisible)   0x74  ZF of VERR 0x10
+ *   0x78  ZF of VERR 0x1B (1)   0x7C–0x84  #GP frame of MOV DS, 0x10 at ring 3: error, EIP, CS
  */
 import { assemble, formatDiagnostic } from '../../../../emulator/asm/index';
 import { enterFlatProtectedMode } from '../../../../emulator/machine/flat-protected-mode';
@@ -93,6 +95,25 @@ user:   mov ax, 0x23
         int 0x81
 .after81:
 ${paging ? `        mov dword [resume], .afterpf\n        mov eax, [0x${SECRET.toString(16)}]\n.afterpf:` : ''}
+        mov ecx, 0x10
+        xor eax, eax
+        lar eax, ecx
+        setz al
+        mov [R + 0x70], eax
+        verr cx
+        setz al
+        mov [R + 0x74], eax
+        mov ecx, 0x1b
+        verr cx
+        setz al
+        mov [R + 0x78], eax
+        mov dword [resume], .afterds
+        mov dword [gp_record], R + 0x7c
+        mov ax, 0x10
+        mov ds, ax
+.afterds:
+        mov ax, 0x23
+        mov ds, ax
         mov ecx, esp
         mov edx, .back
         sysenter
@@ -117,12 +138,17 @@ int80:  push eax
 
 gp_handler:
         push eax
-        mov eax, [esp + 4]
-        mov [R + 0x28], eax
+        push ebx
+        mov ebx, [gp_record]
         mov eax, [esp + 8]
-        mov [R + 0x2c], eax
+        mov [ebx], eax
         mov eax, [esp + 12]
-        mov [R + 0x30], eax
+        mov [ebx + 4], eax
+        mov eax, [esp + 16]
+        mov [ebx + 8], eax
+        pop ebx
+        cmp dword [gp_record], R + 0x28
+        jne .resume
         mov eax, [esp + 16]
         mov [R + 0x34], eax
         mov eax, [esp + 20]
@@ -130,6 +156,7 @@ gp_handler:
         mov eax, [esp + 24]
         mov [R + 0x3c], eax
         mov [R + 0x40], esp
+.resume:
         mov eax, [resume]
         mov [esp + 8], eax
         pop eax
@@ -201,6 +228,7 @@ tss:    dd 0, 0x${KSTACK_TOP.toString(16)}, 0x10
         times 23 dd 0
         dd 104 << 16
 resume: dd 0
+gp_record: dd R + 0x28
         align 4096
 pd:     times 1024 dd 0
 pt:     times 1024 dd 0
@@ -213,13 +241,13 @@ function image(source: string): Uint8Array {
   return result.bytes;
 }
 
-/** How a run ended and the result dwords R .. R + 0x6C. */
+/** How a run ended and the result dwords R .. R + 0x84. */
 export interface UserGuestOutcome {
   stop: unknown;
   results: number[];
 }
 
-const read = (mem: PhysicalMemory): number[] => Array.from({ length: 0x70 / 4 }, (_, k) => mem.read32(R + k * 4) >>> 0);
+const read = (mem: PhysicalMemory): number[] => Array.from({ length: 0x88 / 4 }, (_, k) => mem.read32(R + k * 4) >>> 0);
 
 /** Run `source` on the bare machine (the reference). */
 export function runBare(source: string): UserGuestOutcome {

@@ -28,6 +28,9 @@ describe.each([false, true])('guest user mode against the bare machine (paging %
       expect(r[at(0x44)]).toBe(0b101);
       expect(r[at(0x5c)]).toBe(SECRET);
     }
+    // Ring 3 cannot see or load DPL-0 descriptors: LAR and VERR fail, MOV DS, 0x10 takes #GP(0x10).
+    expect(r.slice(at(0x70), at(0x7c))).toEqual([0, 0, 1]);
+    expect(r.slice(at(0x7c), at(0x88))).toEqual([0x10, r[at(0x80)], 0x1b]);
     // SYSENTER: ESP from IA32_SYSENTER_ESP; SYSEXIT back to ring 3 with ESP = ECX.
     expect(r[at(0x64)]).toBe(SYSENTER_STACK_TOP);
     expect(r[at(0x68)]).toBe(USER_STACK_TOP);
@@ -43,8 +46,8 @@ describe.each([false, true])('guest user mode against the bare machine (paging %
   it.each([...RING_MODELS])('under ring model %s each transition is an exit of its kind: SYSENTER/SYSEXIT as SYSTEM_CALL, the IRETs to ring 3 as IRET', (model) => {
     const { vm } = runUnderVmm(source, model);
     expect(vm.stats.count(vmmCause(VmmExitReason.SYSTEM_CALL))).toBe(2);
-    // The first IRET to ring 3, the return from INT 0x80, from the #GP and (paging) from the #PF handler.
-    expect(vm.stats.count(vmmCause(VmmExitReason.IRET))).toBe(paging ? 4 : 3);
+    // The first IRET to ring 3, the returns from INT 0x80, from the two #GP and (paging) from the #PF handler.
+    expect(vm.stats.count(vmmCause(VmmExitReason.IRET))).toBe(paging ? 5 : 4);
     // INT 0x80, INT 0x81 (its #GP is a second exit, reflected), INT 0x82.
     expect(vm.stats.count(vmmCause(VmmExitReason.SOFTWARE_INTERRUPT))).toBe(3);
   });
