@@ -40,3 +40,10 @@ export function readLinearDword(vm: GuestVm, lin: number): number | null {
   const b = readLinearBytes(vm, lin, 4);
   return b === null ? null : (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
 }
+
+/** Up to 15 bytes of code at guest-linear `lin` (fewer when the next page cannot be read); empty when none can. */
+export function readCodeBytes(vm: GuestVm, lin: number): Uint8Array {
+  const full = readLinearBytes(vm, lin, 15);
+  if (full) return full;
+  return readLinearBytes(vm, lin, Math.min(15, 0x1000 - (lin & 0xfff))) ?? new Uint8Array(0);
+}

@@ -10,12 +10,13 @@
  *
  * Stepping:
  *  - one instruction: `vm.run(1)` (the interpreter, never a compiled block);
- *  - over one instruction: as above; when it was a CALL (it pushed its own fall-through
- *    address: ESP dropped by 4 or 2 and the stacked value lies 1..15 bytes past the old
- *    EIP), a temporary breakpoint at the return address runs the callee at full speed until
- *    it returns there with ESP above the pushed slot (recursion-safe);
+ *  - over one instruction: as above; when its opcode is a CALL (E8, 9A, FF /2, FF /3 after
+ *    any prefixes; SDM Vol. 2A "CALL") and it pushed its return address (ESP dropped by 4 or
+ *    2; a call that faulted into a handler pushed more and is stepped into), a temporary
+ *    breakpoint at that return address runs the callee at full speed until it returns there
+ *    with ESP above the pushed slot (recursion-safe);
  *  - line stepIn / next: instructions (into / over calls) until EIP is on another source line;
- *  - stepOut: instructions over calls until a RET/RETF/IRET leaves ESP above its value at
+ *  - stepOut: instructions over calls until a RET/RETF/IRET (opcode after any prefixes) leaves ESP above its value at
  *    the start (frame-pointer-free code included).
  * Without source lines (a binary), a line step is one instruction.
  */
@@ -24,7 +25,7 @@ import type { GuestStop } from '../emulator/vmm/guest-vm';
 import type { Breakpoints } from './breakpoints';
 import { hex32 } from './errors';
 import { TRIPLE_FAULT_FILTER, type ExceptionBreakpoints } from './exceptions';
-import { esp, linearEip, readLinearBytes, readLinearDword } from './guest';
+import { esp, linearEip, readCodeBytes, readLinearBytes, readLinearDword } from './guest';
 import type { Target } from './launch';
 
 /** Instructions per `vm.run` call while continuing. */
@@ -275,11 +276,12 @@ export class RunControl {
     const vm = t.vm;
     const eip0 = linearEip(vm);
     const esp0 = esp(vm);
+    const call = isCall(readCodeBytes(vm, eip0));
     const s = this.stepInstruction(t);
     if (s || t.ended !== null) return s ?? 'ended';
     const esp1 = esp(vm);
     const width = esp0 - esp1;
-    if (width !== 4 && width !== 2) return null;
+    if (!call || (width !== 4 && width !== 2)) return null;
     const pushed = width === 4 ? readLinearDword(vm, linearEsp(vm)) : readWord(t);
     const cs = vm.cpu.segs[1].base >>> 0;
     const ret = pushed === null ? -1 : (cs + pushed) >>> 0;
@@ -305,13 +307,13 @@ export class RunControl {
     for (let n = 0; n < STEP_LIMIT; n++) {
       if (t.ended !== null) return 'ended';
       const eip = linearEip(vm);
-      const op = kind === 'out' ? readLinearBytes(vm, eip, 1)?.[0] : undefined;
+      const op = kind === 'out' ? opcodeOf(readCodeBytes(vm, eip)) : undefined;
       const r = kind === 'in' ? this.stepInstruction(t) : await this.stepOver(t);
       if (r === 'ended' || r === 'abandoned') return r;
       if (r) return r;
       if (t.ended !== null) return 'ended';
       if (kind === 'out') {
-        if (op !== undefined && isReturn(op) && esp(vm) > startEsp) {
+        if (op !== undefined && isReturn(op.op) && esp(vm) > startEsp) {
           if (instruction || !t.sources) return done();
           // Finish the caller's line: stop at a line start, as a line step would.
           const here = t.sources.lineAt(linearEip(vm));
@@ -344,6 +346,26 @@ function linearEsp(vm: Target['vm']): number {
 function readWord(t: Target): number | null {
   const b = readLinearBytes(t.vm, linearEsp(t.vm), 2);
   return b === null ? null : b[0] | (b[1] << 8);
+}
+
+/** Legacy prefixes: operand/address size, segment overrides, LOCK, REP/REPNE (SDM Vol. 2A §2.1.1). */
+const PREFIXES = new Set([0x66, 0x67, 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0xf0, 0xf2, 0xf3]);
+
+/** The opcode byte after the prefixes, and the ModR/M byte after it; undefined when the bytes end first. */
+function opcodeOf(bytes: Uint8Array): { op: number; modrm: number | undefined } | undefined {
+  let k = 0;
+  while (k < bytes.length && PREFIXES.has(bytes[k])) k++;
+  return k < bytes.length ? { op: bytes[k], modrm: bytes[k + 1] } : undefined;
+}
+
+/** CALL rel (E8), CALL ptr16:32 (9A), CALL r/m (FF /2) and CALL m16:32 (FF /3). */
+export function isCall(bytes: Uint8Array): boolean {
+  const o = opcodeOf(bytes);
+  if (!o) return false;
+  if (o.op === 0xe8 || o.op === 0x9a) return true;
+  if (o.op !== 0xff || o.modrm === undefined) return false;
+  const reg = (o.modrm >> 3) & 7;
+  return reg === 2 || reg === 3;
 }
 
 /** RET near (C3, C2 iw), RET far (CB, CA iw), IRET (CF). */

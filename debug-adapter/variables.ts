@@ -106,8 +106,10 @@ export class Variables {
       memoryReference: n.memoryReference,
     };
     // A value that differs from its counterpart (hidden cache vs descriptor, guest vs shadow
-    // entry) is marked with '≠' in the value and shown as a 'virtual' row.
-    v.presentationHint = { kind: n.differs ? 'virtual' : 'property', attributes: n.set ? [] : ['readOnly'] };
+    // entry) is marked with '≠' in the value: DAP's VariablePresentationHint has no kind or
+    // attribute for "differs" ('virtual' means a synthetic row, which these are not). What
+    // does fit: 'readOnly' for nodes setVariable cannot write.
+    v.presentationHint = { kind: 'property', attributes: n.set ? [] : ['readOnly'] };
     return v;
   }
 

@@ -111,3 +111,4 @@ export async function scopeVariables(client: DebugClient, scope: string, path: s
 }
 
 export const SPIN = path.join(FIXTURES, 'spin.asm');
+export const STEP = path.join(FIXTURES, 'step.asm');

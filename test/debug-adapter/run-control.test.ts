@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { ADAPTER, HELLO, SPIN, continueToStop, marker, nextStop, start, startStopped, topFrame, useDebugClient } from './harness';
+import { ADAPTER, HELLO, SPIN, STEP, continueToStop, marker, nextStop, start, startStopped, topFrame, useDebugClient } from './harness';
 
 const { dc } = useDebugClient();
 
@@ -118,6 +118,40 @@ for (const vmm of ['native', 'trap-and-emulate']) {
     });
   });
 }
+
+describe('what counts as a call when stepping over', () => {
+  async function lineAfter(kind: 'next' | 'stepIn', granularity?: 'instruction'): Promise<number> {
+    await step(kind, granularity);
+    return (await topFrame(dc())).line;
+  }
+
+  it('a PUSH of an address a few bytes ahead is stepped over as one instruction, not run to that address as if it were a call', async () => {
+    await startStopped(dc(), { program: STEP }, () => dc().setBreakpointsRequest({ source: { path: STEP }, breakpoints: [{ line: marker(STEP, 'push-ahead') }] }));
+    await continueToStop(dc());
+    expect(await lineAfter('next', 'instruction')).toBe(marker(STEP, 'nop'));
+  });
+
+  it('next steps over CALL through a register and through memory; stepIn enters the callee and stepOut returns', async () => {
+    await startStopped(dc(), { program: STEP }, () => dc().setBreakpointsRequest({ source: { path: STEP }, breakpoints: [{ line: marker(STEP, 'call-reg') }] }));
+    await continueToStop(dc());
+    await dc().setBreakpointsRequest({ source: { path: STEP }, breakpoints: [] });
+    expect(await lineAfter('next')).toBe(marker(STEP, 'after-call-reg'));
+    expect(await lineAfter('next')).toBe(marker(STEP, 'call-mem'));
+    expect(await lineAfter('next', 'instruction')).toBe(marker(STEP, 'after-call-mem'));
+    const ecx = (await dc().evaluateRequest({ expression: 'ecx', context: 'watch' })).body.result;
+    expect(ecx).toMatch(/^0x00000002/);
+  });
+
+  it('stepIn at CALL EAX enters the callee; stepOut comes back after the call', async () => {
+    await startStopped(dc(), { program: STEP }, () => dc().setBreakpointsRequest({ source: { path: STEP }, breakpoints: [{ line: marker(STEP, 'call-reg') }] }));
+    await continueToStop(dc());
+    expect(await lineAfter('stepIn')).toBe(marker(STEP, 'callee'));
+    const stopped = nextStop(dc());
+    await dc().stepOutRequest({ threadId: 1 });
+    expect((await stopped).body.reason).toBe('step');
+    expect((await topFrame(dc())).line).toBe(marker(STEP, 'after-call-reg'));
+  });
+});
 
 describe('--server=PORT', () => {
   it('serves a session over TCP: a breakpoint stops the guest with the same description as over stdio', async () => {

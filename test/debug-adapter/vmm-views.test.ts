@@ -87,16 +87,17 @@ describe('scopes under trap-and-emulate', () => {
 });
 
 for (const vmm of ['native', 'trap-and-emulate']) {
-  it(`${vmm}: after the GDT entry of FS moved, FS is marked as differing (≠, a virtual row) with the descriptor now in memory beside the hidden cache`, async () => {
+  it(`${vmm}: after the GDT entry of FS moved, FS is marked as differing (≠ in its value) with the descriptor now in memory beside the hidden cache`, async () => {
     await stopAt('fs-moved', vmm === 'native' ? { program: SENSITIVE, includePaths: [EXAMPLES] } : VMM);
     const segs = await scopeVariables(dc(), 'Segments');
     const fs = segs.find((v) => v.name === 'FS')!;
     expect(fs.value).toMatch(/≠$/);
-    expect(fs.presentationHint?.kind).toBe('virtual');
+    expect(fs.presentationHint?.kind).toBe('property');
     const cs = segs.find((v) => v.name === 'CS')!;
     expect(cs.value).not.toMatch(/≠/);
     const inside = await scopeVariables(dc(), 'Segments', ['FS']);
     expect(inside.map((v) => v.name)).toEqual(expect.arrayContaining(['selector', 'hidden cache', 'descriptor in memory']));
+    expect(inside.find((v) => v.name === 'hidden cache')?.presentationHint?.attributes).toContain('readOnly');
   });
 }
 
