@@ -274,8 +274,10 @@ export async function run(): Promise<void> {
       fn: async () => {
         const report = (await vscode.commands.executeCommand('vanderpool.compareModes', hello)) as { modes: Array<{ vmm: string; exits?: { total: number } }> } | undefined;
         assert.ok(report, 'a report');
-        assert.deepEqual(report.modes.map((m) => m.vmm), ['native', 'trap-and-emulate']);
-        assert.ok((report.modes[1].exits?.total ?? 0) > 0);
+        assert.equal(report.modes[0].vmm, 'native');
+        const vmms = report.modes.filter((m) => m.vmm === 'trap-and-emulate');
+        assert.ok(vmms.length >= 1, 'a trap-and-emulate row');
+        for (const m of vmms) assert.ok((m.exits?.total ?? 0) > 0, `${JSON.stringify(m)} has exits`);
         await screenshot('compare-modes');
       },
     },
