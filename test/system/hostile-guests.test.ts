@@ -7,13 +7,15 @@
  * the value the hostile guests write where they must not (POISON) never appears in the
  * VMM's area of their own VM (issue 5, "Many VMs"; docs/vmm-design.md).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assemble, formatDiagnostic } from '../../emulator/asm/index';
 import { Host, type HostedVm } from '../../emulator/vmm/host';
 import { TrapAndEmulateVm } from '../../emulator/vmm/trap-and-emulate/vm';
-import { assembleExample, EXAMPLES, expectedOutput, REPO } from '../examples/examples';
+import { assembleExample, EXAMPLES, expectedOutput, nasmAvailable, REPO } from '../examples/examples';
 
 /** What hostile guests write where they must not (examples/hostile/head.inc). */
 const POISON = 0xbadc0de5;
@@ -140,6 +142,23 @@ const CASES: HostileCase[] = [
     },
   },
 ];
+
+describe('hostile guests assemble as NASM assembles them', () => {
+  it('our assembler and nasm -f bin -I examples/hostile/ give the same bytes for every hostile guest', () => {
+    expect(nasmAvailable, 'nasm is required (apt-get install nasm)').toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), 'vp-hostile-'));
+    try {
+      for (const c of CASES) {
+        const out = join(dir, `${c.name}.bin`);
+        const r = spawnSync('nasm', ['-f', 'bin', '-I', join(REPO, 'examples/hostile') + '/', '-o', out, join(REPO, 'examples/hostile', `${c.name}.asm`)], { encoding: 'utf8' });
+        expect(r.status, r.stderr).toBe(0);
+        expect(Buffer.from(assembleHostile(c.name)).equals(readFileSync(out)), c.name).toBe(true);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('hostile guests beside hello on one host', () => {
   let helloAlone: Guest;
