@@ -54,8 +54,12 @@ export interface Target {
   sources: SourceIndex | null;
   /** Why the VM ended (guest exit, VMM stop), once it has. */
   ended: string | null;
-  /** Instructions run since launch (for `maxInstructions`). */
-  startIcount: number;
+  /**
+   * Instruction budget used since launch (for `maxInstructions`), summed per run: runs whose
+   * budget ran out count it whole (a halted guest spends it as virtual time, so an idle
+   * guest reaches the limit too, as with the CLI's --max-instructions), others what ran.
+   */
+  instructions: number;
 }
 
 /** Disk images by extension (a floppy when it fits a 2.88 MB diskette, a hard disk otherwise). */
@@ -188,5 +192,5 @@ export function createTarget(file: string, threadId: number, config: LaunchConfi
     }
     vm = t;
   }
-  return { threadId, name: path.basename(file), file, vm, sources, ended: null, startIcount: vm.cpu.icount };
+  return { threadId, name: path.basename(file), file, vm, sources, ended: null, instructions: 0 };
 }

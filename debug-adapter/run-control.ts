@@ -166,7 +166,13 @@ export class RunControl {
   /** Run `target` for at most `n` instructions (first executing the instruction at a breakpoint it stopped on). */
   private runOne(target: Target, n: number): GuestStop {
     if (this.resume.delete(target.threadId)) codeCache(target.vm.cpu).resumeAt = linearEip(target.vm);
-    return target.vm.run(n);
+    const before = target.vm.cpu.icount;
+    const stop = target.vm.run(n);
+    const after = target.vm.cpu.icount;
+    // A budget that ran out counts whole (while halted, `run` spends it as virtual time, as
+    // the CLI's --max-instructions does); else what ran.
+    target.instructions += stop.kind === 'limit' ? n : after - before;
+    return stop;
   }
 
   /**
@@ -202,7 +208,7 @@ export class RunControl {
     const max = this.host.maxInstructions;
     switch (stop.kind) {
       case 'limit':
-        if (max !== null && t.vm.cpu.icount - t.startIcount >= max) {
+        if (max !== null && t.instructions >= max) {
           this.end(t, `maxInstructions (${max}) reached at ${hex32(linearEip(t.vm))}`);
         }
         return null;
