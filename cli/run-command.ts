@@ -123,7 +123,7 @@ export async function runRunCommand(file: string | undefined, options: RunComman
       try {
         return await runTrapAndEmulate(
           plan,
-          { memoryMiB: options.memory, ringModel: vmm.ringModel, maxInstructions: options.maxInstructions ?? Infinity, stats: options.stats === true },
+          { memoryMiB: options.memory, ringModel: vmm.ringModel, preserveHiddenState: options.preserveHiddenState ?? true, maxInstructions: options.maxInstructions ?? Infinity, stats: options.stats === true },
           {
             serial: (b) => serial.writeByte(b),
             stderr,
@@ -205,7 +205,8 @@ export function addRunCommand(program: Command, setExit: (status: number) => voi
     .argument('[FILE...]', 'the program (omit it with --bios); several FILEs with --vmm trap-and-emulate run at once, one VM each')
     .addOption(new Option('--boot <KIND>', 'boot FILE as a disk image through the BIOS (floppy: drive 00h, padded to 1.44 MB; hdd: drive 80h)').choices(['floppy', 'hdd']))
     .addOption(new Option('--vmm <KIND>', 'run the guest on the bare machine (native) or under the trap-and-emulate VMM, which runs Multiboot kernels without paging; its COM1 goes where --serial says').choices([...VMM_KINDS]).default('native'))
-    .addOption(new Option('--ring-model <MODEL>', `--vmm trap-and-emulate: rings of the guest kernel/user code (default 0/1/3; 0/3/3 is not implemented yet)`).choices([...RING_MODELS]))
+    .addOption(new Option('--ring-model <MODEL>', `--vmm trap-and-emulate: rings of the guest kernel/user code (default 0/1/3: the guest kernel in ring 1; 0/3/3: in ring 3, with a kernel and a user shadow page table)`).choices([...RING_MODELS]))
+    .option('--no-preserve-hidden-state', '--vmm trap-and-emulate: after each VM exit restore the segment registers by reloading them from the descriptor tables, as a VMM before VT had to (a segment whose descriptor changed since it was loaded comes back different)')
     .option('--memory <MIB>', 'RAM size in MiB (1-2048)', wholeNumber('--memory', 1, 2048), 32)
     .option('--vms <N>', `--vmm trap-and-emulate: run N copies of FILE at once, each in its own VM (1-${MAX_VMS}); COM1 lines are prefixed [vm0 NAME]`, wholeNumber('--vms', 1, MAX_VMS))
     .option('--slice <N>', `several VMs: instructions each VM runs before the host switches to the next (default ${DEFAULT_SLICE.toLocaleString('en-US')})`, wholeNumber('--slice', 1, Number.MAX_SAFE_INTEGER))

@@ -1,11 +1,11 @@
 /**
- * `vanderpool run FILE --vmm trap-and-emulate [--ring-model 0/1/3]`: run a guest under the
+ * `vanderpool run FILE --vmm trap-and-emulate [--ring-model 0/1/3|0/3/3]`: run a guest under the
  * trap-and-emulate VMM (emulator/vmm/trap-and-emulate/vm.ts; issue 5, "The command line and
  * the demo") instead of on the bare machine (`--vmm native`, the default).
  *
  * What the VMM supports today, and so what this command accepts:
- *   - ring model 0/1/3 only (the guest kernel deprivileged to ring 1); 0/3/3 is rejected as
- *     a usage error (exit 2) naming the model that exists;
+ *   - ring models 0/1/3 (the default: the guest kernel deprivileged to ring 1) and 0/3/3 (the
+ *     guest kernel in ring 3, protected from its user code by two shadow page tables);
  *   - Multiboot kernels (an .asm source is assembled first), entered in flat 32-bit protected
  *     mode without paging; flat binaries, ELF executables, disk images, --bios, --append and
  *     --trace are rejected (exit 2);
@@ -36,7 +36,7 @@ import { RING_MODELS, VMM_KINDS, type RingModel, type VmmKind } from '../emulato
 /** `--vmm` and `--ring-model` values: emulator/vmm/guest-vm.ts. */
 export { RING_MODELS, VMM_KINDS, type RingModel, type VmmKind };
 /** The ring models the trap-and-emulate VMM implements. */
-const IMPLEMENTED_RING_MODELS: readonly RingModel[] = ['0/1/3'];
+const IMPLEMENTED_RING_MODELS: readonly RingModel[] = ['0/1/3', '0/3/3'];
 
 /** How many guest EIPs the `--stats` top list names. */
 const TOP_EIPS = 8;
@@ -49,6 +49,8 @@ const YIELD_MS = 50;
 export interface VmmOptions {
   vmm?: VmmKind;
   ringModel?: RingModel;
+  /** false with `--no-preserve-hidden-state`: the VMM restores segment registers by reloading them after each exit (TrapAndEmulateVm option). */
+  preserveHiddenState?: boolean;
 }
 
 /**
@@ -61,11 +63,12 @@ export function checkVmmOptions(options: VmmOptions & ProgramOptions & { trace?:
   const vmm = options.vmm ?? 'native';
   if (vmm === 'native') {
     if (options.ringModel !== undefined) throw new UsageError(`--ring-model ${options.ringModel} applies to a VMM; the bare machine (--vmm native) runs the guest in its own rings (add --vmm trap-and-emulate)`);
+    if (options.preserveHiddenState === false) throw new UsageError('--no-preserve-hidden-state applies to a VMM; the bare machine (--vmm native) never saves or reloads segment registers (add --vmm trap-and-emulate)');
     return { vmm };
   }
   const ringModel = options.ringModel ?? '0/1/3';
   if (!IMPLEMENTED_RING_MODELS.includes(ringModel)) {
-    throw new UsageError(`--ring-model ${ringModel} is not implemented yet: --vmm trap-and-emulate implements ring model ${IMPLEMENTED_RING_MODELS.join(', ')} (guest kernel in ring 1, guest user code in ring 3)`);
+    throw new UsageError(`--ring-model ${ringModel} is not implemented: --vmm trap-and-emulate implements ring models ${IMPLEMENTED_RING_MODELS.join(', ')}`);
   }
   const conflict =
     options.bios !== undefined ? '--bios' : options.boot !== undefined ? '--boot' : options.loadAddress !== undefined ? '--load-address' : options.mode !== undefined ? '--mode' : options.append !== undefined ? '--append' : options.trace ? '--trace' : null;
@@ -92,6 +95,8 @@ export interface VmRunIo {
 export interface VmRunOptions {
   memoryMiB: number;
   ringModel: RingModel;
+  /** The VM's `preserveHiddenState` (default true). */
+  preserveHiddenState?: boolean;
   maxInstructions: number;
   stats: boolean;
 }
@@ -109,7 +114,7 @@ const hex = (v: number, digits: number): string => (v >>> 0).toString(16).toUppe
 export async function runTrapAndEmulate(plan: Extract<BootPlan, { kind: 'multiboot' }>, options: VmRunOptions, io: VmRunIo, finish: () => void): Promise<number> {
   let vm: TrapAndEmulateVm;
   try {
-    vm = new TrapAndEmulateVm({ memoryMiB: options.memoryMiB, serial: io.serial });
+    vm = new TrapAndEmulateVm({ memoryMiB: options.memoryMiB, serial: io.serial, ringModel: options.ringModel, preserveHiddenState: options.preserveHiddenState ?? true });
   } catch (err) {
     if (err instanceof RangeError) throw new UsageError(`cannot boot '${plan.file}' under the VMM: ${err.message}`);
     throw err;
@@ -186,6 +191,7 @@ export function formatVmStats(vm: TrapAndEmulateVm, ringModel: RingModel, stoppe
     ['virtual time', `${(vm.devices.clock.now() / 1e6).toFixed(3)} ms`],
     ['VM exits', num(vm.stats.total)],
   ];
+  if (!vm.preserveHiddenState) rows.push(['hidden state', `not preserved: ${num(vm.hiddenStateLossCount)} segment register${vm.hiddenStateLossCount === 1 ? '' : 's'} reloaded different from their cache`]);
   const width = Math.max(...rows.map(([k]) => k.length)) + 2;
   const indent = (text: string): string => text.split('\n').map((l) => `  ${l}\n`).join('');
   let out = `vanderpool statistics\n${rows.map(([k, v]) => `  ${k.padEnd(width)} ${v}\n`).join('')}`;

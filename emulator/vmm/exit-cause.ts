@@ -51,6 +51,12 @@ export enum VmmExitReason {
    * (the RPL must equal the CPL, 1) and is loaded with RPL 1 (VT-x runs it natively).
    */
   STACK_SEGMENT_LOAD,
+  /**
+   * A write to a write-protected page holding the guest's GDT or LDT, trapped so that the
+   * shadow descriptor tables follow the guest's edits. A literal, numbered apart from the
+   * names above so that names added after them cannot collide with it (see HIDDEN_PAGE_FAULT).
+   */
+  GUEST_DESCRIPTOR_TABLE_WRITE = 0x10020,
 }
 
 export type ExitCause = { readonly kind: 'sdm'; readonly reason: ExitReason } | { readonly kind: 'vmm'; readonly reason: VmmExitReason };

@@ -62,6 +62,13 @@ describe('vanderpool run --vmm trap-and-emulate', () => {
     expect(r.status).toBe(1);
   });
 
+  it('--ring-model 0/3/3 runs the guest kernel in ring 3: hello prints examples/hello.expected, and --stats names the model', () => {
+    const r = runCli(suite.cli(), ['run', HELLO, '--vmm', 'trap-and-emulate', '--ring-model', '0/3/3', '--stats']);
+    expect(r.stdout).toBe(readFileSync(join(REPO, 'examples/hello.expected'), 'latin1'));
+    expect(r.status).toBe(1);
+    expect(r.stderr.split('\n')).toContain('  VMM            trap-and-emulate, ring model 0/3/3');
+  });
+
   it('--stats prints the VM exits by reason (IO_INSTRUCTION for the COM1 and isa-debug-exit writes) and the guest EIPs that exit most', () => {
     const r = runCli(suite.cli(), ['run', HELLO, '--vmm', 'trap-and-emulate', '--stats']);
     expect(r.status).toBe(1);
@@ -112,7 +119,7 @@ describe('vanderpool run --vmm trap-and-emulate', () => {
     expect(r.status).toBe(0);
     const help = r.stdout.replace(/\s+/g, ' ');
     expect(help).toMatch(/--vmm <KIND> .*\(choices: "native", "trap-and-emulate", default: "native"\)/);
-    expect(help).toMatch(/--ring-model <MODEL> .*0\/3\/3 is not implemented yet\) \(choices: "0\/1\/3", "0\/3\/3"\)/);
+    expect(help).toMatch(/--ring-model <MODEL> .*0\/3\/3: in ring 3, with a kernel and a user shadow page table\) \(choices: "0\/1\/3", "0\/3\/3"\)/);
     expect(r.stdout).toMatch(/^ {2}8 {10}--vmm trap-and-emulate: the VMM stopped the VM/m);
   });
 });
@@ -121,11 +128,6 @@ describe('vanderpool run --vmm: bad input', () => {
   const cases: [string, string[], RegExp][] = [
     ['an unknown VMM', ['run', HELLO, '--vmm', 'vt-x'], /option '--vmm <KIND>' argument 'vt-x' is invalid\. Allowed choices are native, trap-and-emulate\./],
     ['a ring model that does not exist', ['run', HELLO, '--vmm', 'trap-and-emulate', '--ring-model', '0/2/3'], /option '--ring-model <MODEL>' argument '0\/2\/3' is invalid\. Allowed choices are 0\/1\/3, 0\/3\/3\./],
-    [
-      'ring model 0/3/3, not implemented yet',
-      ['run', HELLO, '--vmm', 'trap-and-emulate', '--ring-model', '0/3/3'],
-      /^vanderpool: error: --ring-model 0\/3\/3 is not implemented yet: --vmm trap-and-emulate implements ring model 0\/1\/3 \(guest kernel in ring 1, guest user code in ring 3\)\n$/,
-    ],
     ['--ring-model on the bare machine', ['run', HELLO, '--ring-model', '0/1/3'], /--ring-model 0\/1\/3 applies to a VMM; the bare machine \(--vmm native\)/],
     ['a program that is not a Multiboot kernel', ['run', 'flat.asm', '--vmm', 'trap-and-emulate'], /--vmm trap-and-emulate runs Multiboot kernels only, and 'flat\.asm' is not one/],
     ['--trace under the VMM', ['run', HELLO, '--vmm', 'trap-and-emulate', '--trace'], /--trace is not supported with --vmm trap-and-emulate/],

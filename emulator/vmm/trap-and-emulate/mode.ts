@@ -15,8 +15,11 @@ import { onRdmsr, onWrmsr } from './exits/msr';
 import { onIret } from './exits/iret';
 import { onLdtrTrAccess } from './exits/ldtr-tr';
 import { onGuestPageTableWrite, onHiddenPageFault, onInvlpg } from './exits/page-fault';
+import { onGuestDescriptorTableWrite } from './exits/descriptor-table-write';
+import { onReservedAreaAccess } from './exits/reserved-area';
 import { onReflect } from './exits/reflect';
 import { onStackSegmentLoad } from './exits/stack-segment';
+import { onSystemCall } from './exits/system-call';
 import type { TrapAndEmulateState } from './vm-state';
 
 export const TRAP_AND_EMULATE: VmmMode<TrapAndEmulateState> = {
@@ -35,8 +38,11 @@ export const TRAP_AND_EMULATE: VmmMode<TrapAndEmulateState> = {
     [VmmExitReason.INTERRUPT_FLAG]: onInterruptFlag,
     [VmmExitReason.IRET]: onIret,
     [VmmExitReason.STACK_SEGMENT_LOAD]: onStackSegmentLoad,
+    [VmmExitReason.SYSTEM_CALL]: onSystemCall,
     [ExitReason.INVLPG]: onInvlpg,
     [VmmExitReason.HIDDEN_PAGE_FAULT]: onHiddenPageFault,
     [VmmExitReason.GUEST_PAGE_TABLE_WRITE]: onGuestPageTableWrite,
+    [VmmExitReason.GUEST_DESCRIPTOR_TABLE_WRITE]: onGuestDescriptorTableWrite,
+    [VmmExitReason.RESERVED_AREA_ACCESS]: onReservedAreaAccess,
   },
 };

@@ -2,34 +2,46 @@
  * Ring compression for the 0/1/3 model: the VMM's reserved area and the shadow GDT built
  * from the guest's GDT (docs/vmm-design.md, "Ring deprivileging").
  *
- * Layout. This slice runs guests WITHOUT paging, so linear = guest-physical = host-physical
- * and the VMM's reserved area cannot be the top 4 MiB of the linear space (there is no RAM
- * there to hold it): it is the top `VMM_AREA_BYTES` of the VM's RAM instead, and the guest is
- * told (Multiboot memory map) that its RAM ends below it. The area holds, from its start:
+ * Layout (address-space compression, docs/vmm-design.md): the VMM's structures live in host
+ * frames at the top `VMM_AREA_BYTES` of the VM's memory (physical `reservedBase`; the guest is
+ * told, through the Multiboot memory map, that its RAM ends below them), and the host CPU
+ * reaches them at the top 4 MiB of the LINEAR space, `VMM_AREA_LINEAR` = 0xFFC00000: the host
+ * runs with paging always on (shadow-paging.ts) and every shadow page directory maps
+ * VMM_AREA_LINEAR + k to reservedBase + k, supervisor-only, for the first
+ * `VMM_AREA_MAPPED_BYTES` (the tables the CPU reads; the shadow page pool is only ever
+ * accessed by the VMM, physically). Offsets from the start of the area:
  *
  *   +0x00000  shadow GDT, 8192 descriptors (64 KiB; the host GDTR limit is 0xFFFF)
  *   +0x10000  the VMM's 32-bit TSS (104 bytes), descriptor in shadow slot VMM_TSS_INDEX
  *   +0x11000  the VMM's IDT (256 zeroed gates: never read, every event is intercepted)
  *   +0x12000  shadow LDT (up to SHADOW_LDT_ENTRIES), descriptor in shadow slot VMM_LDT_INDEX
- *   +0x20000  shadow page-table pool, SHADOW_POOL_PAGES pages (shadow-paging.ts)
+ *   +0x20000  shadow page-table pool, SHADOW_POOL_PAGES pages (shadow-paging.ts; not mapped)
  *
  * Shadow descriptors (SDM Vol. 3A §3.4.5 "Segment Descriptors"; ring compression as in
  * Adams & Agesen, ASPLOS 2006, §3.1): code and data descriptors (S = 1) are copied with a
- * DPL of 0 raised to 1, and with the limit truncated so that base + limit stays below the
+ * DPL of 0 raised to the model's kernel ring (1 under 0/1/3, 3 under 0/3/3: guest-ring.ts
+ * `RingPolicy.kernelRing`), and with the limit truncated so that base + limit stays below the
  * reserved area (address-space compression); a descriptor whose base lies inside the area is
  * made not present. Shadow slots beyond the guest's GDT limit are zero (a load faults).
  *
  * NOT YET (said plainly): system descriptors (TSS, LDT, call gates) are copied not present —
  * LTR, LLDT and call gates are not emulated by this slice; expand-down data segments are
  * copied without truncation (their valid range is above the limit, the truncation would
- * have to raise the limit instead); the guest GDT's pages are not write-protected, so a
- * descriptor the guest edits reaches the shadow only at its next LGDT.
+ * have to raise the limit instead, and an expand-down segment with base 0 reaches the area);
+ * the guest's GDT and LDT are read at their base as guest-PHYSICAL addresses (right while the
+ * guest maps them identity, as the examples do). The guest GDT/LDT pages are write-protected
+ * (descriptor-protection.ts) so a descriptor the guest edits reaches the shadow at once.
  */
 import { AR_DC, AR_CODE, AR_DPL_MASK, AR_DPL_SHIFT, AR_G, AR_P, AR_S, arDpl, decodeDescriptor, encodeDescriptor, SystemType } from '../../arch/segments';
 import type { PhysicalMemory } from '../../memory/physical-memory';
+import { dropRaisedEntries, inCurrentForm, isGuestUserCode, type RingPolicy, type UserCodeEntry } from './guest-ring';
 
 /** Bytes of VM RAM the VMM reserves at its top (page aligned). */
 export const VMM_AREA_BYTES = 0x20000 + 256 * 4096;
+/** First linear address of the VMM's area: the top 4 MiB of the linear space (address-space compression). */
+export const VMM_AREA_LINEAR = 0xffc00000;
+/** Bytes of the area mapped at VMM_AREA_LINEAR (GDT, TSS, IDT, LDT; the pool is not mapped). */
+export const VMM_AREA_MAPPED_BYTES = 0x20000;
 /** The pool of 4-KiB pages shadow page directories and tables are allocated from (shadow-paging.ts). */
 export const SHADOW_POOL_OFFSET = 0x20000;
 export const SHADOW_POOL_PAGES = 256;
@@ -61,9 +73,10 @@ export interface GuestTableRegister {
  * @param lo low dword of the guest descriptor
  * @param hi high dword
  * @param reservedBase first linear address of the VMM area: no shadow segment reaches it
+ * @param kernelDpl the DPL a guest DPL 0 becomes (the ring model's kernel ring, 1 or 3)
  * @returns [lo, hi] of the shadow descriptor
  */
-export function shadowDescriptor(lo: number, hi: number, reservedBase: number): [number, number] {
+export function shadowDescriptor(lo: number, hi: number, reservedBase: number, kernelDpl: 1 | 3 = 1): [number, number] {
   const d = decodeDescriptor(lo, hi);
   if (!(d.ar & AR_P)) return [lo | 0, hi | 0];
   if (!(d.ar & AR_S)) {
@@ -71,7 +84,7 @@ export function shadowDescriptor(lo: number, hi: number, reservedBase: number): 
     return [lo | 0, (hi & ~(AR_P << 8)) | 0];
   }
   let ar = d.ar;
-  if (arDpl(ar) === 0) ar = (ar & ~AR_DPL_MASK) | (1 << AR_DPL_SHIFT);
+  if (arDpl(ar) === 0) ar = (ar & ~AR_DPL_MASK) | (kernelDpl << AR_DPL_SHIFT);
   const expandDown = (ar & (AR_CODE | AR_DC)) === AR_DC;
   if (expandDown) return encodeDescriptor(d.base, rawLimitOf(lo, hi), ar);
   if (d.base >= reservedBase) return encodeDescriptor(d.base, rawLimitOf(lo, hi), ar & ~AR_P);
@@ -82,17 +95,34 @@ export function shadowDescriptor(lo: number, hi: number, reservedBase: number): 
   return encodeDescriptor(d.base, ((maxLimit + 1) >>> 12) - 1, ar | AR_G);
 }
 
+/**
+ * Record in `ring` what the shadow of guest descriptor `index` (selector `selector`, shadow
+ * entry at `at`) became: raised DPL, guest user code (guest-ring.ts).
+ * @returns the shadow's high dword in the policy's current form (kernel or user form)
+ */
+function noteGuestDescriptor(ring: RingPolicy, raised: Uint8Array, userCode: UserCodeEntry[], index: number, selector: number, at: number, glo: number, ghi: number, shadowHi: number): number {
+  const isRaised = (ghi & (AR_S << 8)) !== 0 && arDpl(decodeDescriptor(glo, ghi).ar) === 0;
+  if (isRaised) {
+    raised[index] = 1;
+    ring.raisedEntries.push({ at, selector });
+  }
+  const isUserCode = isGuestUserCode(glo, ghi, shadowHi);
+  if (isUserCode) userCode.push({ at, selector });
+  return inCurrentForm(ring, isUserCode, isRaised, shadowHi);
+}
+
 const rawLimitOf = (lo: number, hi: number): number => (lo & 0xffff) | (hi & 0xf0000);
 
 /**
- * Truncate a segment cache's limit below the reserved area and raise a DPL of 0 to 1: what
- * VM entry does to the hidden caches the guest loaded before it was deprivileged (their
- * hidden state is kept, only the two fields the compression needs change).
+ * Truncate a segment cache's limit below the reserved area and raise a DPL of 0 to the
+ * kernel ring: what VM entry does to the hidden caches the guest loaded before it was
+ * deprivileged (their hidden state is kept, only the two fields the compression needs change).
+ * @param kernelDpl the DPL a guest DPL 0 becomes (1 or 3)
  * @returns the new limit (bytes) and access rights
  */
-export function shadowCache(base: number, limit: number, ar: number, reservedBase: number): { limit: number; ar: number } {
+export function shadowCache(base: number, limit: number, ar: number, reservedBase: number, kernelDpl: 1 | 3 = 1): { limit: number; ar: number } {
   let a = ar;
-  if (a & AR_S && arDpl(a) === 0) a = (a & ~AR_DPL_MASK) | (1 << AR_DPL_SHIFT);
+  if (a & AR_S && arDpl(a) === 0) a = (a & ~AR_DPL_MASK) | (kernelDpl << AR_DPL_SHIFT);
   if (!(a & AR_S) || (a & (AR_CODE | AR_DC)) === AR_DC) return { limit, ar: a };
   if (base >>> 0 >= reservedBase) return { limit, ar: a & ~AR_P };
   const maxLimit = reservedBase - 1 - (base >>> 0);
@@ -104,25 +134,36 @@ export function shadowCache(base: number, limit: number, ar: number, reservedBas
  * descriptor in slot VMM_TSS_INDEX (slot VMM_LDT_INDEX is left zero: `installShadowLdt`).
  * @param mem host physical memory (the guest's GDT is read from it: no paging in this slice)
  * @param guest the guest's GDTR (base: guest-physical = linear; limit in bytes - 1)
- * @param reservedBase physical (= linear) address of the reserved area
+ * @param reservedBase host-physical address of the reserved area (the shadow GDT is written
+ *   there; the host GDTR addresses it at VMM_AREA_LINEAR, and segments are truncated below that)
+ * @param ring the VM's ring policy (guest-ring.ts): the raised DPL, and where the guest's user
+ *   code descriptors land (recorded, and made not present while `ring.hidden`); default 0/1/3 without recording
  * @returns the number of guest descriptors shadowed
  * @throws RangeError when the guest GDT would cover the VMM's LDT or TSS slot (limit > 0xFFEF)
  */
-export function buildShadowGdt(mem: PhysicalMemory, guest: GuestTableRegister, reservedBase: number): number {
+export function buildShadowGdt(mem: PhysicalMemory, guest: GuestTableRegister, reservedBase: number, ring?: RingPolicy): number {
   const count = Math.min(Math.floor(((guest.limit & 0xffff) + 1) / 8), SHADOW_GDT_ENTRIES);
   if (count > VMM_LDT_INDEX) throw new RangeError('guest GDT uses the slots of the VMM LDT and TSS descriptors (8190, 8191): not supported');
   const gdt = reservedBase + SHADOW_GDT_OFFSET;
+  if (ring) {
+    ring.userCodeGdt.length = 0;
+    ring.raisedGdt.fill(0);
+    dropRaisedEntries(ring, false);
+  }
   for (let n = 0; n < SHADOW_GDT_ENTRIES; n++) {
     let lo = 0;
     let hi = 0;
     const from = guest.base + n * 8;
     if (n > 0 && n < count && from + 8 <= reservedBase) {
-      [lo, hi] = shadowDescriptor(mem.read32(from), mem.read32(from + 4), reservedBase);
+      const glo = mem.read32(from);
+      const ghi = mem.read32(from + 4);
+      [lo, hi] = shadowDescriptor(glo, ghi, VMM_AREA_LINEAR, ring?.kernelRing);
+      if (ring) hi = noteGuestDescriptor(ring, ring.raisedGdt, ring.userCodeGdt, n, n << 3, gdt + n * 8, glo, ghi, hi);
     }
     mem.write32(gdt + n * 8, lo);
     mem.write32(gdt + n * 8 + 4, hi);
   }
-  const [lo, hi] = encodeDescriptor(reservedBase + VMM_TSS_OFFSET, TSS32_BYTES - 1, AR_P | SystemType.TSS32_BUSY);
+  const [lo, hi] = encodeDescriptor(VMM_AREA_LINEAR + VMM_TSS_OFFSET, TSS32_BYTES - 1, AR_P | SystemType.TSS32_BUSY);
   mem.write32(gdt + VMM_TSS_INDEX * 8, lo);
   mem.write32(gdt + VMM_TSS_INDEX * 8 + 4, hi);
   return count;
@@ -132,22 +173,37 @@ export function buildShadowGdt(mem: PhysicalMemory, guest: GuestTableRegister, r
  * Write the shadow LDT for a guest LDT (descriptors shadowed as in the GDT) and its
  * descriptor into shadow GDT slot VMM_LDT_INDEX.
  * @param guest the guest LDT's base (linear = physical) and limit (bytes - 1)
- * @returns the shadow LDT's base and limit, for the host LDTR cache
+ * @param ring as for `buildShadowGdt` (user code recorded in `ring.userCodeLdt`)
+ * @param reservedBase host-physical address of the reserved area (the shadow LDT is written there)
+ * @returns the shadow LDT's LINEAR base (VMM_AREA_LINEAR + SHADOW_LDT_OFFSET) and limit, for the host LDTR cache
  * @throws RangeError when the guest LDT has more than SHADOW_LDT_ENTRIES descriptors
  */
-export function installShadowLdt(mem: PhysicalMemory, guest: GuestTableRegister, reservedBase: number): GuestTableRegister {
+export function installShadowLdt(mem: PhysicalMemory, guest: GuestTableRegister, reservedBase: number, ring?: RingPolicy): GuestTableRegister {
   const count = Math.floor(((guest.limit >>> 0) + 1) / 8);
   if (count > SHADOW_LDT_ENTRIES) throw new RangeError(`guest LDT of ${count} descriptors exceeds the shadow LDT (${SHADOW_LDT_ENTRIES})`);
   const ldt = reservedBase + SHADOW_LDT_OFFSET;
+  if (ring) {
+    ring.userCodeLdt.length = 0;
+    ring.raisedLdt.fill(0);
+    dropRaisedEntries(ring, true);
+  }
   for (let n = 0; n < count; n++) {
     const from = guest.base + n * 8;
-    const [lo, hi] = from + 8 <= reservedBase ? shadowDescriptor(mem.read32(from), mem.read32(from + 4), reservedBase) : [0, 0];
+    let lo = 0;
+    let hi = 0;
+    if (from + 8 <= reservedBase) {
+      const glo = mem.read32(from);
+      const ghi = mem.read32(from + 4);
+      [lo, hi] = shadowDescriptor(glo, ghi, VMM_AREA_LINEAR, ring?.kernelRing);
+      if (ring) hi = noteGuestDescriptor(ring, ring.raisedLdt, ring.userCodeLdt, n, (n << 3) | 4, ldt + n * 8, glo, ghi, hi);
+    }
     mem.write32(ldt + n * 8, lo);
     mem.write32(ldt + n * 8 + 4, hi);
   }
   const limit = Math.max(count * 8 - 1, 0);
-  const [lo, hi] = encodeDescriptor(ldt, limit, AR_P | SystemType.LDT);
+  const ldtLinear = VMM_AREA_LINEAR + SHADOW_LDT_OFFSET; // where the host CPU reaches it (address-space compression)
+  const [lo, hi] = encodeDescriptor(ldtLinear, limit, AR_P | SystemType.LDT);
   mem.write32(reservedBase + SHADOW_GDT_OFFSET + VMM_LDT_INDEX * 8, lo);
   mem.write32(reservedBase + SHADOW_GDT_OFFSET + VMM_LDT_INDEX * 8 + 4, hi);
-  return { base: ldt, limit };
+  return { base: ldtLinear, limit };
 }

@@ -9,6 +9,8 @@
 import type { CpuEvent } from '../../cpu/cpu';
 import type { Insn } from '../../cpu/decoder/insn';
 import type { PhysicalMemory } from '../../memory/physical-memory';
+import type { RingPolicy } from './guest-ring';
+import type { ReservedAreaAccess } from './exits/reserved-area';
 import type { GuestTableRegister } from './shadow-gdt';
 import type { GuestWalk, ShadowPaging } from './shadow-paging';
 import type { VmDevices } from './vm-devices';
@@ -27,6 +29,16 @@ export interface TrapAndEmulateState {
   /** Virtual LDTR and TR selectors as the guest's LLDT / LTR loaded them (0: none yet), with the guest LDT's base and limit. */
   ldtr: { selector: number; base: number; limit: number };
   tr: number;
+  /**
+   * The guest TSS the virtual TR names, as the guest's LTR loaded it (guest-linear base, limit
+   * in bytes - 1, 32-bit or not), or null before the guest's first LTR. Virtual delivery from
+   * guest user mode reads SS0:ESP0 there (SDM Vol. 3A §6.12.1, §7.2.1).
+   */
+  tss: { base: number; limit: number; is32: boolean } | null;
+  /** The ring model's policy: kernel ring, the guest's user code descriptors (guest-ring.ts). */
+  readonly ring: RingPolicy;
+  /** The guest's CPL as the guest believes it: 0 in its kernel, 3 in user mode (guest-ring.ts). */
+  guestCpl: 0 | 3;
   /** Virtual IA32_SYSENTER_CS / _ESP / _EIP (the host's stay 0 while the guest runs). */
   sysenterCs: number;
   sysenterEsp: number;
@@ -43,4 +55,6 @@ export interface TrapAndEmulateState {
   readonly paging: ShadowPaging;
   /** For a host #PF exit under shadow paging: the guest-virtual address, the access and the guest's walk; else null. */
   pageFault: { lin: number; write: boolean; user: boolean; walk: GuestWalk } | null;
+  /** For a RESERVED_AREA_ACCESS exit: the guest's access to the VMM's linear area (exits/reserved-area.ts); else null. */
+  areaAccess: ReservedAreaAccess | null;
 }

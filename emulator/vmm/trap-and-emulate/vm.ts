@@ -1,11 +1,17 @@
 /**
  * `TrapAndEmulateVm`: one guest, entered in flat 32-bit protected mode without paging, run
- * on the host `Cpu` deprivileged at CPL 1 (ring model 0/1/3; docs/vmm-design.md).
+ * on the host `Cpu` deprivileged: its kernel at CPL 1 (ring model 0/1/3, the default) or at
+ * CPL 3 (0/3/3), its user code at CPL 3 (docs/vmm-design.md; guest-ring.ts).
  *
  * VM entry (`enter`): the guest's GDTR, IDTR, CR0–CR4 and IF become the virtual state
  * (vm-state.ts); the host gets the shadow GDT (shadow-gdt.ts), the VMM's IDT and TSS in the
- * reserved area, CPL 1, EFLAGS.IF = 1 and IOPL = 0; the guest's segment caches keep their
- * hidden state with DPL 0 raised to 1 and limits truncated, CS and SS take RPL 1.
+ * reserved area, the kernel ring as CPL, EFLAGS.IF = 1 and IOPL = 0; the guest's segment
+ * caches keep their hidden state with DPL 0 raised to the kernel ring and limits truncated,
+ * CS and SS take the kernel ring as RPL.
+ *
+ * Guest user mode: the VMM tracks the guest's CPL (`state.guestCpl`); events from user code
+ * are delivered through the guest TSS's ring-0 stack, SYSENTER/SYSEXIT and the kernel's IRET
+ * to ring 3 trap and are emulated (virtual-delivery.ts, exits/system-call.ts, guest-ring.ts).
  *
  * VM exit: `cpu.hooks.interceptEvent` returns true for EVERY event while the VM runs (the host
  * IDT is never used). The callback saves the guest state into the VMCS record with the
@@ -30,12 +36,21 @@
  * is put back to the virtual CR2 at every #PF exit. A shadow miss taken by the VMM itself
  * while emulating is filled and the handler run again (`dispatchResolvingShadowMisses`).
  *
- * NOT YET (said plainly): guest user mode (SYSENTER/SYSEXIT, ring-3 events through the guest
- * TSS), a VMM write to a guest paging structure while emulating (e.g. a guest stack inside
- * a page table: the retry gives up and the fault is reflected), LSS with an
- * RPL-0 selector (it faults at CPL 1 and is reflected as #GP), the 0/3/3
- * model, several VMs and world switches (the guest state stays in the host CPU between
- * exits), write protection of the guest GDT.
+ * NOT YET (said plainly): a VMM write to a guest paging structure while emulating (e.g. a
+ * guest stack inside a page table: the retry gives up and the fault is reflected), LSS with
+ * an RPL-0 selector (it faults at CPL 1 and 3 and is reflected as #GP), guest rings 1 and 2,
+ * RETF from the guest kernel to guest user code (its #NP is reflected), 16-bit gates, TSSs
+ * and IRET, task gates (virtual-delivery.ts), several VMs and world switches (the guest state stays in the host CPU between
+ * exits); see exits/reserved-area.ts and descriptor-protection.ts for what the emulation of
+ * the VMM area and the GDT/LDT write protection do not cover.
+ *
+ * Address-space compression (docs/vmm-design.md): the host runs with paging always on — on
+ * the identity shadow while the guest's paging is off — and reaches the VMM's GDT, IDT and TSS
+ * at linear 0xFFC00000 (VMM_AREA_LINEAR); guest segments end at 0xFFBFFFFF, and a guest access
+ * above is a RESERVED_AREA_ACCESS exit (#GP from a truncated limit, or a host #PF there),
+ * emulated against the guest's own page. The guest's GDT/LDT pages are write-protected
+ * (GUEST_DESCRIPTOR_TABLE_WRITE). With `preserveHiddenState: false` the segment registers
+ * are reloaded from the shadow tables after each exit, losing hidden state as a pre-VT VMM did.
  *
  * Virtualization holes: `cpu.hooks.onSensitive` records each sensitive, unprivileged guest
  * instruction that shows the guest the deprivileging into `holes` (hole-log.ts; see `onHole`).
@@ -74,7 +89,13 @@ import { ShadowPaging, walkGuest } from './shadow-paging';
 import { CR0_PG } from '../../arch/control-registers';
 import { PFEC_US, PFEC_WR } from '../../arch/exceptions';
 import { VmmExitReason } from '../exit-cause';
-import { AR_P, AR_UNUSABLE, SystemType } from '../../arch/segments';
+import { AR_DPL_MASK, AR_DPL_SHIFT, AR_P, AR_UNUSABLE, SystemType } from '../../arch/segments';
+import { dropRaisedEntries, ringPolicy } from './guest-ring';
+import { ExitReason } from '../../arch/vmx-exit-reasons';
+import { guestDescriptorTables, restoreByReloading, type HiddenStateLoss } from '../guest-state';
+import { protectDescriptorTables } from './descriptor-protection';
+import { reservedAreaAccessOf, reservedAreaFaultOf } from './exits/reserved-area';
+import { VMM_AREA_LINEAR } from './shadow-gdt';
 
 /** Where the loader's entry GDT goes (guest-physical), as on the bare machine. */
 const ENTRY_GDT_BASE = 0x500;
@@ -82,11 +103,24 @@ const ENTRY_GDT_BASE = 0x500;
 const TSS_IOMAP_DWORD = 0x64;
 
 export interface TrapAndEmulateVmOptions {
+  /**
+   * true (default): the guest's segment registers keep their hidden descriptor caches across
+   * exits, as VT-x's VMCS keeps them. false: after each exit the VMM restores them by reloading
+   * each selector from the (shadow) descriptor tables, as a pre-VT VMM had to
+   * (guest-state.ts `restoreByReloading`): a segment whose descriptor changed after it was
+   * loaded comes back with the new descriptor (issue 5, "hidden state").
+   */
+  preserveHiddenState?: boolean;
   /** VM RAM in MiB (the top VMM_AREA_BYTES are the VMM's). Default 32. */
   memoryMiB?: number;
   /** Receives each byte the guest's COM1 transmits. */
   serial?: (byte: number) => void;
   instructionsPerSecond?: number;
+  /**
+   * Ring-deprivileging model (docs/vmm-design.md): '0/1/3' (default) runs the guest kernel at
+   * host CPL 1; '0/3/3' at host CPL 3, with a kernel and a user shadow page table per guest CR3.
+   */
+  ringModel?: RingModel;
 }
 
 /**
@@ -100,7 +134,7 @@ export type VmStop = GuestStop;
 
 export class TrapAndEmulateVm implements GuestVm, VmmMonitor {
   readonly vmm = 'trap-and-emulate' as const;
-  readonly ringModel: RingModel = '0/1/3';
+  readonly ringModel: RingModel;
   /** This VM is its own monitor (guest-vm.ts `VmmMonitor`: vmcs, stats, holes). */
   readonly monitor: VmmMonitor = this;
   readonly memory: PhysicalMemory;
@@ -116,10 +150,19 @@ export class TrapAndEmulateVm implements GuestVm, VmmMonitor {
   stopped: string | null = null;
   /** A pending `requestStop` reason. */
   private userStop: string | null = null;
+  /** The `preserveHiddenState` option (world-switch.ts reads it too). */
+  readonly preserveHiddenState: boolean;
+  /** With `preserveHiddenState: false`: how many segment registers came back different from their cache after an exit, and the last few. */
+  hiddenStateLossCount = 0;
+  readonly hiddenStateLosses: HiddenStateLoss[] = [];
+  private readonly reloadRecord = new VmcsRecord();
   private readonly vcpu: ExitVcpu<TrapAndEmulateState>;
 
   constructor(options: TrapAndEmulateVmOptions = {}) {
     const mib = options.memoryMiB ?? 32;
+    const model = options.ringModel ?? '0/1/3';
+    if (model !== '0/1/3' && model !== '0/3/3') throw new RangeError(`unknown ring model '${String(model)}' (expected '0/1/3' or '0/3/3')`);
+    this.ringModel = model;
     this.memory = new PhysicalMemory(mib << 20);
     this.cpu = new Cpu(this.memory, new IoBus());
     this.devices = new VmDevices(this.cpu, options.serial ?? null, options.instructionsPerSecond);
@@ -133,6 +176,9 @@ export class TrapAndEmulateVm implements GuestVm, VmmMonitor {
       idtr: { base: 0, limit: 0 },
       ldtr: { selector: 0, base: 0, limit: 0 },
       tr: 0,
+      tss: null,
+      ring: ringPolicy(model),
+      guestCpl: 0,
       sysenterCs: 0,
       sysenterEsp: 0,
       sysenterEip: 0,
@@ -141,9 +187,11 @@ export class TrapAndEmulateVm implements GuestVm, VmmMonitor {
       devices: this.devices,
       event: null,
       insn: null,
-      paging: new ShadowPaging(this.memory, this.memory.size - VMM_AREA_BYTES),
+      paging: new ShadowPaging(this.memory, this.memory.size - VMM_AREA_BYTES, model === '0/3/3'),
       pageFault: null,
+      areaAccess: null,
     };
+    this.preserveHiddenState = options.preserveHiddenState ?? true;
     this.vcpu = { cpu: this.cpu, vmcs: this.vmcs, stats: this.stats, state: this.state };
     const state = this.state;
     const pic = this.devices.pic;
@@ -177,6 +225,24 @@ export class TrapAndEmulateVm implements GuestVm, VmmMonitor {
     return this.state.paging.active ? (this.cpu.cr3 & -4096) >>> 0 : null;
   }
 
+  /**
+   * `preserveHiddenState: false`: restore ES, CS, SS, DS, FS, GS, LDTR and TR the way a VMM
+   * without VT had to at each exit — by reloading their selectors from the descriptor tables
+   * the host runs on (the shadow GDT/LDT, which follow the guest's tables: descriptor-protection.ts).
+   * Each register whose cache changes is a loss of hidden state, counted and kept (the last 16).
+   * Not a virtualization-hole event: HoleKind (cpu/sensitive.ts) has no such kind.
+   */
+  private reloadSegmentRegisters(): void {
+    const cpu = this.cpu;
+    saveGuestState(cpu, this.reloadRecord);
+    const losses = restoreByReloading(cpu, this.reloadRecord, guestDescriptorTables(cpu));
+    for (const loss of losses) {
+      this.hiddenStateLossCount++;
+      this.hiddenStateLosses.push(loss);
+      if (this.hiddenStateLosses.length > 16) this.hiddenStateLosses.shift();
+    }
+  }
+
   /** Make `run` return `{ kind: 'request', why }` before the next guest instruction. */
   requestStop(why: string): void {
     this.userStop ??= why;
@@ -191,7 +257,10 @@ export class TrapAndEmulateVm implements GuestVm, VmmMonitor {
   /**
    * The guest's state as the guest believes it (guest-vm.ts): the host processor's state
    * saved as a VM exit saves it, with the virtual EFLAGS.IF, CRs, GDTR, IDTR and SYSENTER
-   * MSRs overlaid. Does not touch `vmcs` (the last exit's record).
+   * MSRs overlaid, and the guest's CPL (0 in its kernel, 3 in user mode) as the DPL in
+   * GUEST_SS_AR_BYTES. The CS and SS selectors stay as the host holds them: in the guest
+   * kernel their RPL is the model's kernel ring (1 or 3), the ring aliasing the guest itself
+   * sees with PUSH CS / MOV AX, SS. Does not touch `vmcs` (the last exit's record).
    */
   guestState(into: VmcsRecord = new VmcsRecord()): VmcsRecord {
     this.saveStateInto(into);
@@ -199,14 +268,14 @@ export class TrapAndEmulateVm implements GuestVm, VmmMonitor {
   }
 
   /**
-   * Which sensitive executions are holes (ring model 0/1/3): only the guest's own (host CPL > 0;
-   * the VMM's emulation at CPL 0 is not the guest's). Ring aliasing only at CPL 1, where the
-   * guest kernel sees RPL 1 instead of 0; the rest always — they show the VMM's tables and CR0,
+   * Which sensitive executions are holes: only the guest's own (host CPL > 0; the VMM's
+   * emulation at CPL 0 is not the guest's). Ring aliasing only in the guest kernel (guest CPL
+   * 0), which sees RPL 1 (0/1/3) or 3 (0/3/3) instead of 0; the rest always — they show the VMM's tables and CR0,
    * or the POPF / IRET ignored an IF that differs from the virtual IF (`virtualIf`).
    */
   private onSensitive(cpu: Cpu, event: SensitiveEvent): void {
     if (cpu.cpl === 0) return;
-    if (event.kind === 'ring-aliasing' && cpu.cpl !== 1) return;
+    if (event.kind === 'ring-aliasing' && this.state.guestCpl !== 0) return;
     this.holes.record(event, cpu.icount);
   }
 
@@ -251,30 +320,42 @@ export class TrapAndEmulateVm implements GuestVm, VmmMonitor {
     cpu.sysenterCs = cpu.sysenterEsp = cpu.sysenterEip = 0;
     const rb = state.reservedBase;
     const mem = this.memory;
-    buildShadowGdt(mem, state.gdtr, rb);
+    const kRing = state.ring.kernelRing;
+    state.guestCpl = 0;
+    state.ring.hidden = true;
+    // No guest LDT at entry (below): forget one shadowed before, then build the kernel form.
+    state.ring.userCodeLdt.length = 0;
+    state.ring.raisedLdt.fill(0);
+    dropRaisedEntries(state.ring, true);
+    buildShadowGdt(mem, state.gdtr, rb, state.ring);
     for (let k = 0; k < TSS32_BYTES; k += 4) mem.write32(rb + VMM_TSS_OFFSET + k, 0);
     // I/O map base beyond the TSS limit: no I/O permission bitmap, so every IN/OUT at CPL 1 >
     // IOPL faults (SDM Vol. 1 §18.5.2). A base of 0 would make the TSS's own zero bytes a
     // bitmap that grants ports 0–0x33F.
     mem.write32(rb + VMM_TSS_OFFSET + TSS_IOMAP_DWORD, TSS32_BYTES << 16);
     for (let k = 0; k < 256 * 8; k += 4) mem.write32(rb + VMM_IDT_OFFSET + k, 0);
-    cpu.gdtr.base = rb;
+    // Address-space compression: the host reaches its tables at the top 4 MiB of the linear
+    // space, through the shadow page tables (host paging always on, shadow-paging.ts).
+    cpu.gdtr.base = VMM_AREA_LINEAR;
     cpu.gdtr.limit = 0xffff;
-    cpu.idtr.base = rb + VMM_IDT_OFFSET;
+    cpu.idtr.base = VMM_AREA_LINEAR + VMM_IDT_OFFSET;
     cpu.idtr.limit = 256 * 8 - 1;
     // No guest LDT yet (the entry state has none): the host LDTR is unusable until the guest's LLDT.
     state.ldtr = { selector: 0, base: 0, limit: 0 };
     state.tr = 0;
+    state.tss = null;
     cpu.ldtr.setCache(0, 0, 0, AR_UNUSABLE);
-    cpu.tr.setCache(VMM_TSS_SELECTOR, rb + VMM_TSS_OFFSET, TSS32_BYTES - 1, AR_P | SystemType.TSS32_BUSY);
+    cpu.tr.setCache(VMM_TSS_SELECTOR, VMM_AREA_LINEAR + VMM_TSS_OFFSET, TSS32_BYTES - 1, AR_P | SystemType.TSS32_BUSY);
     for (let s = SegReg.ES; s <= SegReg.GS; s++) {
       const seg = cpu.segs[s];
-      const c = shadowCache(seg.base, seg.limit, seg.ar, rb);
-      const sel = s === SegReg.CS || s === SegReg.SS ? (seg.selector & 0xfffc) | 1 : seg.selector;
+      const c = shadowCache(seg.base, seg.limit, seg.ar, VMM_AREA_LINEAR, kRing);
+      const sel = s === SegReg.CS || s === SegReg.SS ? (seg.selector & 0xfffc) | kRing : seg.selector;
       seg.setCache(sel, seg.base, c.limit, c.ar);
     }
-    setCpl(cpu, 1);
+    setCpl(cpu, kRing);
     setEflagsBits(cpu, EFLAGS_IF, EFLAGS_IF | EFLAGS_IOPL);
+    state.paging.update(cpu, state, false); // the identity shadow: the guest runs without paging
+    protectDescriptorTables(cpu, state);
     flushTlb(cpu, true);
     codeCache(cpu).flush();
     cpu.breakBlock = true;
@@ -292,9 +373,21 @@ export class TrapAndEmulateVm implements GuestVm, VmmMonitor {
       cpu.cr2 = state.cr2;
       try {
         const pf = this.guestWalkOf(lin, event.errorCode);
-        if (pf.walk.ok) {
+        if (lin >= VMM_AREA_LINEAR && !state.paging.areaOpened) {
+          // The VMM's own pages (address-space compression): emulated against the guest's page.
+          state.areaAccess = reservedAreaFaultOf(cpu, lin);
+          if (state.areaAccess === null) throw new VmmUnsupported(`guest access at 0x${lin.toString(16)} in the VMM's linear area from an instruction that cannot be decoded`);
+          pagingReason = VmmExitReason.RESERVED_AREA_ACCESS;
+        } else if (pf.walk.ok) {
           state.pageFault = pf;
-          pagingReason = pf.write && state.paging.isTablePage(pf.walk.gpa >>> 12) ? VmmExitReason.GUEST_PAGE_TABLE_WRITE : VmmExitReason.HIDDEN_PAGE_FAULT;
+          const ppn = pf.walk.gpa >>> 12;
+          pagingReason = !pf.write
+            ? VmmExitReason.HIDDEN_PAGE_FAULT
+            : state.paging.isDescriptorPage(ppn)
+              ? VmmExitReason.GUEST_DESCRIPTOR_TABLE_WRITE
+              : state.paging.isTablePage(ppn)
+                ? VmmExitReason.GUEST_PAGE_TABLE_WRITE
+                : VmmExitReason.HIDDEN_PAGE_FAULT;
         } else {
           // The guest's own tables say fault: reflect it with the guest's error code and CR2.
           state.cr2 = lin;
@@ -305,7 +398,17 @@ export class TrapAndEmulateVm implements GuestVm, VmmMonitor {
         return true;
       }
     }
-    const c = classifyEvent(cpu, event);
+    if (state.paging.areaOpened && pagingReason !== VmmExitReason.HIDDEN_PAGE_FAULT && pagingReason !== VmmExitReason.GUEST_PAGE_TABLE_WRITE) {
+      // An emulated access in the VMM area ended in an event for the guest (its #PF there, a
+      // #GP…): the VMM needs its own tables at 0xFFC00000 again to deliver it (exits/reserved-area.ts).
+      state.paging.closeArea(cpu);
+    }
+    const c = classifyEvent(cpu, event, state.guestCpl === 0);
+    if (pagingReason === undefined && c.vmmReason === undefined && c.info.reason === ExitReason.EXCEPTION_NMI) {
+      // A #GP from a segment limit the VMM truncated below its area: emulated (exits/reserved-area.ts).
+      state.areaAccess = reservedAreaAccessOf(cpu, state, event);
+      if (state.areaAccess !== null) pagingReason = VmmExitReason.RESERVED_AREA_ACCESS;
+    }
     state.event = event;
     state.insn = c.insn;
     this.saveState();
@@ -318,6 +421,8 @@ export class TrapAndEmulateVm implements GuestVm, VmmMonitor {
     state.event = null;
     state.insn = null;
     state.pageFault = null;
+    state.areaAccess = null;
+    if (!this.preserveHiddenState && action.kind !== 'stop' && this.stopped === null && !state.paging.areaOpened) this.reloadSegmentRegisters();
     if (action.kind === 'wait') cpu.halted = true;
     else if (action.kind === 'stop') this.stop(action.message);
     return true;
@@ -326,7 +431,9 @@ export class TrapAndEmulateVm implements GuestVm, VmmMonitor {
   /** The guest's view of a host #PF at guest-virtual `lin` with the host error code `errorCode`. */
   private guestWalkOf(lin: number, errorCode: number): NonNullable<TrapAndEmulateState['pageFault']> {
     const write = (errorCode & PFEC_WR) !== 0;
-    const user = (errorCode & PFEC_US) !== 0;
+    // A user-mode access in the guest's terms: from guest user code (under 0/3/3 the guest
+    // kernel's accesses are host CPL 3 too); the processor's implicit supervisor accesses never.
+    const user = (errorCode & PFEC_US) !== 0 && this.state.guestCpl === 3;
     return { lin, write, user, walk: walkGuest(this.memory, this.state.reservedBase, this.state, lin, write, user) };
   }
 
@@ -392,6 +499,8 @@ export class TrapAndEmulateVm implements GuestVm, VmmMonitor {
   private saveStateInto(v: VmcsRecord): void {
     const s = this.state;
     saveGuestState(this.cpu, v);
+    // The CPL is SS.DPL in the guest-state area (SDM Vol. 3C §25.4.1): the guest's CPL.
+    v.write(VMCS.GUEST_SS_AR_BYTES, ((v.read(VMCS.GUEST_SS_AR_BYTES) & ~AR_DPL_MASK) | (s.guestCpl << AR_DPL_SHIFT)) >>> 0);
     v.write(VMCS.GUEST_RFLAGS, ((v.read(VMCS.GUEST_RFLAGS) & ~EFLAGS_IF) | (s.vif ? EFLAGS_IF : 0)) >>> 0);
     v.write(VMCS.GUEST_CR0, s.cr0);
     v.write(VMCS.GUEST_CR3, s.cr3);

@@ -5,8 +5,10 @@
  * Control Registers", Vol. 2A "CLTS", "LMSW"). The host CR0 mirrors the guest's MP, EM, TS and
  * NE (the FPU behaviour the guest chose); PE stays set and paging stays the VMM's.
  * CR0.PG, CR0.WP, CR4.PSE and CR3 drive the shadow page tables (shadow-paging.ts): setting
- * PG switches the host to the shadow for the virtual CR3, MOV CR3 to another cached shadow,
- * a change of WP or PSE drops every shadow. Other CR4 bits are stored and read back only.
+ * PG switches the host to the shadow for the virtual CR3 and clearing it to the identity
+ * shadow (the host's own paging stays on: address-space compression), MOV CR3 to another
+ * cached shadow, a change of WP or PSE drops every shadow. After each switch the pages of
+ * the guest's GDT/LDT are found again and write-protected (descriptor-protection.ts). Other CR4 bits are stored and read back only.
  * NOT YET: clearing CR0.PE stops the VM with a message.
  */
 import { CR0_EM, CR0_ET, CR0_MP, CR0_NE, CR0_PE, CR0_PG, CR0_TS, CR0_WP, CR0_WRITABLE, CR4_PSE } from '../../../arch/control-registers';
@@ -16,6 +18,7 @@ import { gp } from '../../../cpu/fault';
 import { ea, readV16 } from '../../../cpu/memory-access';
 import { getReg16 } from '../../../cpu/operands';
 import { RESUME, type ExitAction, type ExitContext } from '../../exit-dispatch';
+import { protectDescriptorTables } from '../descriptor-protection';
 import { VmmUnsupported } from '../virtual-delivery';
 import type { TrapAndEmulateState } from '../vm-state';
 import { exitInsn, retire } from './retire';
@@ -36,7 +39,10 @@ export function writeVirtualCr0(cpu: Cpu, state: TrapAndEmulateState, value: num
   state.cr0 = ((value & CR0_WRITABLE) | CR0_ET) >>> 0;
   writeCr0(cpu, (cpu.cr0 & ~MIRRORED) | (value & MIRRORED));
   const changed = old ^ state.cr0;
-  if (changed & (CR0_PG | CR0_WP)) state.paging.update(cpu, state, (changed & CR0_WP) !== 0);
+  if (changed & (CR0_PG | CR0_WP)) {
+    state.paging.update(cpu, state, (changed & CR0_WP) !== 0);
+    protectDescriptorTables(cpu, state); // the GDT/LDT's linear pages now translate differently
+  }
 }
 
 export function onCrAccess(ctx: ExitContext<TrapAndEmulateState>): ExitAction {
@@ -54,7 +60,10 @@ export function onCrAccess(ctx: ExitContext<TrapAndEmulateState>): ExitAction {
       else if (insn.reg === 2) state.cr2 = v;
       else if (insn.reg === 3) {
         state.cr3 = v;
-        if (state.paging.active) state.paging.update(cpu, state, false);
+        if (state.cr0 & CR0_PG) {
+          state.paging.update(cpu, state, false);
+          protectDescriptorTables(cpu, state);
+        }
       } else {
         const why = cr4WriteError(v);
         if (why) throw gp(0, `MOV to CR4: ${why}`);

@@ -8,6 +8,7 @@
 import { ea, readV16, readV32 } from '../../../cpu/memory-access';
 import { RESUME, type ExitAction, type ExitContext } from '../../exit-dispatch';
 import { buildShadowGdt, installShadowLdt } from '../shadow-gdt';
+import { protectDescriptorTables } from '../descriptor-protection';
 import { VmmUnsupported } from '../virtual-delivery';
 import type { TrapAndEmulateState } from '../vm-state';
 import { exitInsn, retire } from './retire';
@@ -22,15 +23,16 @@ export function onGdtrIdtrAccess(ctx: ExitContext<TrapAndEmulateState>): ExitAct
   if (!insn.o32) base &= 0xffffff;
   if (insn.reg === 2) {
     try {
-      buildShadowGdt(state.memory, { base, limit }, state.reservedBase);
+      buildShadowGdt(state.memory, { base, limit }, state.reservedBase, state.ring);
       // The host LDTR still holds the shadow LDT: its descriptor slot comes back.
-      if ((state.ldtr.selector & 0xfffc) !== 0) installShadowLdt(state.memory, state.ldtr, state.reservedBase);
+      if ((state.ldtr.selector & 0xfffc) !== 0) installShadowLdt(state.memory, state.ldtr, state.reservedBase, state.ring);
     } catch (e) {
       if (e instanceof RangeError) throw new VmmUnsupported(e.message);
       throw e;
     }
     state.gdtr.base = base;
     state.gdtr.limit = limit;
+    protectDescriptorTables(cpu, state); // the new GDT's pages write-protected, the old ones released
     ctx.charge(64);
   } else {
     state.idtr.base = base;

@@ -8,8 +8,10 @@
  *         VMM_LDT_INDEX, so SLDT shows the VMM's selector (the hole).
  *   LTR   non-null (#GP(0)), TI = 0, inside the guest GDT, an available TSS (#GP(selector)),
  *         present (#NP(selector)); the guest descriptor is marked busy, as LTR does. The host
- *         TR stays the VMM's TSS (STR shows it: the hole); its ring-1 stack becomes the guest
- *         TSS's ring-0 stack (SS0 with RPL 1, ESP0), for guest user → kernel transitions.
+ *         TR stays the VMM's TSS (STR shows it: the hole); the guest TSS's base and limit
+ *         become the virtual TR (`state.tss`), where virtual delivery from guest user mode
+ *         reads SS0:ESP0 at each event (virtual-delivery.ts). (The copy of ESP0 into the
+ *         VMM TSS's ring-1 slot below is never used: every event is intercepted.)
  *
  * SLDT and STR do not fault at CPL 1 and never come here.
  * NOT YET: the guest LDT and TSS are not write-protected — a later change of the guest's
@@ -21,7 +23,9 @@ import { gp, np } from '../../../cpu/fault';
 import { ea, readV16 } from '../../../cpu/memory-access';
 import { getReg16 } from '../../../cpu/operands';
 import { RESUME, type ExitAction, type ExitContext } from '../../exit-dispatch';
-import { installShadowLdt, shadowDescriptor, VMM_LDT_SELECTOR, VMM_TSS_OFFSET } from '../shadow-gdt';
+import { installShadowLdt, shadowDescriptor, VMM_AREA_LINEAR, VMM_LDT_SELECTOR, VMM_TSS_OFFSET } from '../shadow-gdt';
+import { protectDescriptorTables } from '../descriptor-protection';
+import { dropRaisedEntries } from '../guest-ring';
 import { VmmUnsupported } from '../virtual-delivery';
 import type { TrapAndEmulateState } from '../vm-state';
 import { exitInsn, retire } from './retire';
@@ -58,6 +62,9 @@ export function onLdtrTrAccess(ctx: ExitContext<TrapAndEmulateState>): ExitActio
   if (insn.reg === LLDT) {
     if ((sel & 0xfffc) === 0) {
       state.ldtr = { selector: sel, base: 0, limit: 0 };
+      state.ring.userCodeLdt.length = 0;
+      state.ring.raisedLdt.fill(0);
+      dropRaisedEntries(state.ring, true);
       cpu.ldtr.setCache(0, 0, 0, AR_UNUSABLE);
     } else {
       const e = guestGdtEntry(state, sel);
@@ -66,7 +73,7 @@ export function onLdtrTrAccess(ctx: ExitContext<TrapAndEmulateState>): ExitActio
       if (!(d.ar & AR_P)) throw np(sel & 0xfffc, `LLDT: LDT 0x${sel.toString(16)} is not present`);
       let shadow;
       try {
-        shadow = installShadowLdt(mem, { base: d.base, limit: d.limit }, state.reservedBase);
+        shadow = installShadowLdt(mem, { base: d.base, limit: d.limit }, state.reservedBase, state.ring);
       } catch (err) {
         if (err instanceof RangeError) throw new VmmUnsupported(err.message);
         throw err;
@@ -83,16 +90,18 @@ export function onLdtrTrAccess(ctx: ExitContext<TrapAndEmulateState>): ExitActio
     if (!(d.ar & AR_P)) throw np(sel & 0xfffc, `LTR: TSS 0x${sel.toString(16)} is not present`);
     const hi = e.hi | TSS_BUSY_BIT_HI;
     mem.write32(e.at + 4, hi);
-    const [slo, shi] = shadowDescriptor(e.lo, hi, state.reservedBase);
+    const [slo, shi] = shadowDescriptor(e.lo, hi, VMM_AREA_LINEAR, state.ring.kernelRing);
     mem.write32(state.reservedBase + (sel >>> 3) * 8, slo);
     mem.write32(state.reservedBase + (sel >>> 3) * 8 + 4, shi);
     state.tr = sel;
+    state.tss = { base: d.base >>> 0, limit: d.limit >>> 0, is32: type === SystemType.TSS32_AVAILABLE };
     if (type === SystemType.TSS32_AVAILABLE && d.limit >= TSS_SS0 + 1 && d.base + TSS_SS0 + 2 <= state.reservedBase) {
       const vmmTss = state.reservedBase + VMM_TSS_OFFSET;
       mem.write32(vmmTss + TSS_ESP1, mem.read32(d.base + TSS_ESP0));
       mem.write32(vmmTss + TSS_SS1, (mem.read16(d.base + TSS_SS0) & 0xfffc) | 1);
     }
   }
+  protectDescriptorTables(cpu, state); // LLDT: the guest LDT's pages write-protected
   retire(cpu, insn);
   return RESUME;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { VirtualizationHole } from '../../../../emulator/vmm/hole-log';
-import { VMM_AREA_BYTES } from '../../../../emulator/vmm/trap-and-emulate/shadow-gdt';
+import { VMM_AREA_LINEAR } from '../../../../emulator/vmm/trap-and-emulate/shadow-gdt';
 import { EXIT, guestVm, ORIGIN, runGuest } from './guest';
 
 describe('virtualization-hole events of the trap-and-emulate VM', () => {
@@ -34,7 +34,7 @@ describe('virtualization-hole events of the trap-and-emulate VM', () => {
   it('SGDT is a privileged-state-read hole that reveals the shadow GDT in the VMM area', () => {
     const vm = guestVm(`nop\nsgdt [0x8000]\n${EXIT}`);
     expect(runGuest(vm)).toEqual({ kind: 'exit', status: 1 });
-    expect(vm.holes.recent()).toMatchObject([{ kind: 'privileged-state-read', mnemonic: 'SGDT', eip: ORIGIN + 1, details: { base: vm.memory.size - VMM_AREA_BYTES, limit: 0xffff } }]);
+    expect(vm.holes.recent()).toMatchObject([{ kind: 'privileged-state-read', mnemonic: 'SGDT', eip: ORIGIN + 1, details: { base: VMM_AREA_LINEAR, limit: 0xffff } }]);
   });
 
   it('every hole of the design is counted by kind: ring aliasing, state reads, descriptor queries', () => {

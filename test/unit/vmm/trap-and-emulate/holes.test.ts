@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { VMM_AREA_BYTES, VMM_IDT_OFFSET, VMM_TSS_SELECTOR } from '../../../../emulator/vmm/trap-and-emulate/shadow-gdt';
+import { VMM_AREA_LINEAR, VMM_IDT_OFFSET, VMM_TSS_SELECTOR } from '../../../../emulator/vmm/trap-and-emulate/shadow-gdt';
 import { EXIT, guestVm, peek, runGuest } from './guest';
 
 /** Results land at 0x8000 + 4n. */
@@ -19,7 +19,7 @@ describe('the holes of trap-and-emulate show exactly where the design says', () 
       `sgdt [${R}]\nsidt [${R + 8}]\nxor eax, eax\nstr ax\nmov [${R + 16}], eax\nmov eax, -1\nsldt ax\nmov [${R + 20}], eax\nxor eax, eax\nsmsw ax\nmov [${R + 24}], eax\n${EXIT}`,
     );
     expect(runGuest(vm)).toEqual({ kind: 'exit', status: 1 });
-    const reserved = vm.memory.size - VMM_AREA_BYTES;
+    const reserved = VMM_AREA_LINEAR; // the VMM's tables at the top 4 MiB of the linear space
     expect(vm.memory.read16(R)).toBe(0xffff); // the shadow GDT's limit, not the guest's 0x27
     expect(vm.memory.read32(R + 2) >>> 0).toBe(reserved);
     expect(vm.memory.read16(R + 8)).toBe(0x7ff);

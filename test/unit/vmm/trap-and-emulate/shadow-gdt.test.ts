@@ -6,6 +6,7 @@ import {
   SHADOW_GDT_ENTRIES,
   shadowCache,
   shadowDescriptor,
+  VMM_AREA_LINEAR,
   VMM_TSS_INDEX,
   VMM_TSS_OFFSET,
 } from '../../../../emulator/vmm/trap-and-emulate/shadow-gdt';
@@ -79,11 +80,11 @@ describe('buildShadowGdt', () => {
     expect(mem.read32(RESERVED)).toBe(0);
     expect(arDpl(at(1).ar)).toBe(1);
     expect(at(1).ar & AR_CODE).toBe(AR_CODE);
-    expect(at(2).limit).toBe(RESERVED - 1);
+    expect(at(2).limit).toBe(VMM_AREA_LINEAR - 1); // address-space compression: the top 4 MiB of the linear space
     expect(mem.read32(RESERVED + 24)).toBe(0);
     expect(mem.read32(RESERVED + 28)).toBe(0);
     const tss = at(VMM_TSS_INDEX);
-    expect(tss.base).toBe(RESERVED + VMM_TSS_OFFSET);
+    expect(tss.base).toBe(VMM_AREA_LINEAR + VMM_TSS_OFFSET); // the linear address the host reaches it at
     expect(tss.ar & 0x1f).toBe(SystemType.TSS32_BUSY);
     expect(SHADOW_GDT_ENTRIES).toBe(8192);
   });

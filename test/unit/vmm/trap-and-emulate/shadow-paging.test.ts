@@ -216,7 +216,7 @@ describe('shadow paging: the VMM area and memory beyond the VM', () => {
     expect(stop.kind === 'stopped' && stop.message).toMatch(/beyond its RAM/);
   });
 
-  it('clearing CR0.PG returns the host to unpaged, identity access', () => {
+  it('clearing CR0.PG puts the host on the identity shadow (host paging stays on): linear = guest-physical again', () => {
     const vm = pagedGuest(`
         mov eax, cr0
         and eax, 0x7fffffff
@@ -225,8 +225,9 @@ describe('shadow paging: the VMM area and memory beyond the VM', () => {
         mov [${R}], eax`);
     expect(runGuest(vm)).toEqual({ kind: 'exit', status: 1 });
     expect(peek(vm, R)).toBe(0xcafebabe);
-    expect(vm.cpu.cr0 >>> 31).toBe(0);
-    expect(vm.state.paging.active).toBe(false);
+    expect(vm.state.cr0 >>> 31).toBe(0);
+    expect(vm.cpu.cr0 >>> 31).toBe(1);
+    expect(vm.cpu.cr3 >>> 0).toBe(vm.state.paging.currentDirectory);
   });
 });
 
