@@ -220,7 +220,11 @@ export class TrapAndEmulateVm implements GuestVm, VmmMonitor {
     return this.state.reservedBase;
   }
 
-  /** Host-physical address of the shadow page directory in the host CR3, or null while the guest runs without paging. */
+  /**
+   * Host-physical address of the shadow page directory in the host CR3 — the identity shadow
+   * while the guest's paging is off (the host's paging is always on after `enter`) — or null
+   * before the VM is entered.
+   */
   shadowPageDirectory(): number | null {
     return this.state.paging.active ? (this.cpu.cr3 & -4096) >>> 0 : null;
   }
