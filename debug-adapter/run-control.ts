@@ -189,13 +189,13 @@ export class RunControl {
         const info = this.judge(t, stop);
         if (info) return info;
       }
-      if (this.pauseRequested) return { threadId: live[0].threadId, reason: 'pause', description: 'paused' };
+      if (this.pauseRequested) return paused(live[0]);
       if (performance.now() - last >= YIELD_MS) {
         this.host.tick();
         await tickAfter();
         last = performance.now();
         if (this.abandoned(targets)) return 'abandoned';
-        if (this.pauseRequested) return { threadId: live[0].threadId, reason: 'pause', description: 'paused' };
+        if (this.pauseRequested) return paused(live[0]);
       }
     }
   }
@@ -233,7 +233,7 @@ export class RunControl {
         const p = this.pending.get(t.threadId);
         this.pending.delete(t.threadId);
         if (p) return p;
-        if (this.pauseRequested) return { threadId: t.threadId, reason: 'pause', description: 'paused' };
+        if (this.pauseRequested) return paused(t);
         return null;
       }
       case 'exit':
@@ -308,7 +308,8 @@ export class RunControl {
     const vm = t.vm;
     const startLine = t.sources?.lineAt(linearEip(vm));
     const startEsp = esp(vm);
-    const done = (): StopInfo => ({ threadId: t.threadId, reason: 'step', description: 'step' });
+    const what = kind === 'out' ? 'step out' : `step ${kind === 'in' ? 'in' : 'over'}${instruction ? ' (instruction)' : ''}`;
+    const done = (): StopInfo => ({ threadId: t.threadId, reason: 'step', description: `${what} to ${whereIs(t)}` });
     let last = performance.now();
     for (let n = 0; n < STEP_LIMIT; n++) {
       if (t.ended !== null) return 'ended';
@@ -333,7 +334,7 @@ export class RunControl {
         const here = t.sources?.lineAt(linearEip(vm));
         if (here && (!startLine || here.line !== startLine.line || here.file !== startLine.file || here.address === linearEip(vm))) return done();
       }
-      if (this.pauseRequested) return { threadId: t.threadId, reason: 'pause', description: 'paused' };
+      if (this.pauseRequested) return paused(t);
       if ((n & 1023) === 1023 && performance.now() - last >= YIELD_MS) {
         this.host.tick();
         await tickAfter();
@@ -343,6 +344,18 @@ export class RunControl {
     }
     return { threadId: t.threadId, reason: 'step', description: `step: stopped after ${STEP_LIMIT} instructions without reaching another line` };
   }
+}
+
+/** 'hello.asm:42 (0x00100069)' or '0x00100069' when the address has no source line. */
+export function whereIs(t: Target): string {
+  const eip = linearEip(t.vm);
+  const line = t.sources?.lineAt(eip);
+  return line ? `${line.file.split(/[\\/]/).pop()}:${line.line} (${hex32(eip)})` : hex32(eip);
+}
+
+/** The stop of a `pause`: where each VM is is in the stack; the description names the reported one's place. */
+function paused(t: Target): StopInfo {
+  return { threadId: t.threadId, reason: 'pause', description: `paused at ${whereIs(t)}` };
 }
 
 function linearEsp(vm: Target['vm']): number {

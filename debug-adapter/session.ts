@@ -16,7 +16,7 @@ import { EventBatcher } from './events';
 import { ExceptionBreakpoints, exceptionFilters } from './exceptions';
 import { checkLaunchArguments, createTarget, type LaunchArguments, type LaunchConfig, type Target } from './launch';
 import { readMemory, writeMemory } from './memory';
-import { RunControl, type StopInfo } from './run-control';
+import { RunControl, whereIs, type StopInfo } from './run-control';
 import { frameOf, stackTrace } from './stack';
 import { Variables } from './variables';
 
@@ -184,7 +184,7 @@ export class VanderpoolSession extends LoggingDebugSession {
     for (const t of this.targets) this.events.vmInfo(t);
     // Only after a stop on entry does the first run step over a breakpoint at the entry point.
     if (this.config?.stopOnEntry) this.control.markStopped();
-    if (this.config?.stopOnEntry) this.onStopped({ threadId: this.targets[0].threadId, reason: 'entry', description: `entry of ${this.targets[0].name}` });
+    if (this.config?.stopOnEntry) this.onStopped({ threadId: this.targets[0].threadId, reason: 'entry', description: `entry of ${this.targets[0].name} at ${whereIs(this.targets[0])}` });
     else this.resume(() => this.control.continueAll());
   }
 

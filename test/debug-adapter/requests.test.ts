@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { HELLO, marker, useDebugClient } from './harness';
+import { HELLO, marker, startStopped, useDebugClient } from './harness';
 
 const { dc } = useDebugClient();
 
@@ -102,8 +102,7 @@ describe('stopped view on the bare machine', () => {
   });
 
   it('a function breakpoint on puts stops there; a hit condition of 3 on the loop line stops at the third pass', async () => {
-    await dc().launch({ program: HELLO, stopOnEntry: true } as never);
-    await dc().waitForEvent('stopped');
+    await startStopped(dc(), { program: HELLO });
     const fb = await dc().setFunctionBreakpointsRequest({ breakpoints: [{ name: 'puts' }] });
     expect(fb.body.breakpoints[0].verified).toBe(true);
     let stopped = dc().waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
@@ -134,8 +133,7 @@ describe('stopped view on the bare machine', () => {
 
 describe('VM exits and errors', () => {
   it('an exit-reason filter stops at the first IO_INSTRUCTION exit with the instruction in the description', async () => {
-    await dc().launch({ program: HELLO, vmm: 'trap-and-emulate', stopOnEntry: true } as never);
-    await dc().waitForEvent('stopped');
+    await startStopped(dc(), { program: HELLO, vmm: 'trap-and-emulate' });
     await dc().setExceptionBreakpointsRequest({ filters: ['exit:IO_INSTRUCTION'] });
     const stopped = dc().waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
     await dc().continueRequest({ threadId: 1 });
@@ -149,8 +147,7 @@ describe('VM exits and errors', () => {
   });
 
   it('an unknown exception filter and a malformed memory reference get error responses and the session goes on', async () => {
-    await dc().launch({ program: HELLO, stopOnEntry: true } as never);
-    await dc().waitForEvent('stopped');
+    await startStopped(dc(), { program: HELLO });
     await expect(dc().setExceptionBreakpointsRequest({ filters: ['#XX'] })).rejects.toThrow(/unknown exception filter #XX/);
     await expect(dc().customRequest("readMemory", { memoryReference: 'banana', count: 4 })).rejects.toThrow(/memory reference 'banana'/);
     const t = await dc().threadsRequest();

@@ -27,8 +27,8 @@ for (const vmm of ['native', 'trap-and-emulate']) {
       await dc().pauseRequest({ threadId: 1 });
       let e = await stopped;
       expect(e.body.reason).toBe('pause');
-      expect(e.body.description).toBe('paused');
       const line = (await topFrame(dc())).line;
+      expect(e.body.description).toMatch(new RegExp(`^paused at spin\\.asm:${line} \\(0x00100[0-9A-F]{3}\\)$`));
       expect(line).toBeGreaterThanOrEqual(marker(SPIN, 'loop-top'));
       expect(line).toBeLessThanOrEqual(marker(SPIN, 'loop-end'));
       await dc().continueRequest({ threadId: 1 });
@@ -98,6 +98,7 @@ for (const vmm of ['native', 'trap-and-emulate']) {
         const e = await step('next');
         expect(e.body.reason).toBe('step');
         seen.push((await topFrame(dc())).line);
+        expect(e.body.description).toMatch(new RegExp(`^step over to hello\\.asm:${seen[k]} \\(0x00100[0-9A-F]{3}\\)$`));
       }
       const body = marker(HELLO, 'puts-body');
       const loop = marker(HELLO, 'loop');
@@ -110,8 +111,9 @@ for (const vmm of ['native', 'trap-and-emulate']) {
       // Instruction granularity: each step moves EIP to the next instruction (or the jump's target).
       const ips: number[] = [];
       for (let k = 0; k < 6; k++) {
-        await step('stepIn', 'instruction');
+        const e = await step('stepIn', 'instruction');
         ips.push(Number((await topFrame(dc())).instructionPointerReference));
+        expect(e.body.description).toMatch(/^step in \(instruction\) to hello\.asm:\d+ \(0x00100[0-9A-F]{3}\)$/);
       }
       expect(new Set(ips).size).toBeGreaterThan(1);
       for (let k = 1; k < ips.length; k++) expect(ips[k]).not.toBe(ips[k - 1]);
