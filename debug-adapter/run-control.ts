@@ -19,6 +19,14 @@
  *  - stepOut: instructions over calls until a RET/RETF/IRET (opcode after any prefixes) leaves ESP above its value at
  *    the start (frame-pointer-free code included).
  * Without source lines (a binary), a line step is one instruction.
+ *
+ * Several VMs run round-robin here, not on emulator/vmm/host.ts's `Host`: the Host switches
+ * each VM out after its slice (its Cpu then holds the VMM's host state until switched back
+ * in, world-switch.ts), so at a stop every view of the other VMs' registers (stack, scopes,
+ * evaluate) would have to read their VMCS records, and a step of one VM would need a switch
+ * in and out around it. That is not a clean change of this loop, so it is not made: what the
+ * adapter does not model is the world switch itself (and its hidden-state loss with
+ * `preserveHiddenState: false`); the VMs share nothing either way.
  */
 import { codeCache } from '../emulator/cpu/executor';
 import type { GuestStop } from '../emulator/vmm/guest-vm';
