@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DocumentSymbol, Hover, InlayHint, Location, SemanticTokens, WorkspaceEdit } from 'vscode-languageserver/node';
+import type { Diagnostic, DocumentSymbol, Hover, InlayHint, Location, SemanticTokens, WorkspaceEdit } from 'vscode-languageserver/node';
 import { bundleServer, FIXTURES, removeBundle, startServer, uri, type ServerSession } from './lsp-harness';
+
+/** A diagnostic's message as text (LSP 3.18 allows MarkupContent there). */
+const messageText = (d: Diagnostic): string => (typeof d.message === 'string' ? d.message : d.message.value);
 
 const KERNEL = join(FIXTURES, 'kernel.asm');
 const DEFS = join(FIXTURES, 'lib', 'defs.inc');
@@ -45,8 +48,8 @@ describe('diagnostics', () => {
     s.open(DEFS, readFileSync(DEFS, 'utf8').replace('mov al, %2', 'mov al, %2, 3, 4'));
     const inc = await s.waitForDiagnostics(uri(DEFS), (p) => p.diagnostics.length > 0);
     expect(inc.diagnostics[0]!.severity).toBe(1);
-    const root = await s.waitForDiagnostics(uri(KERNEL), (p) => p.diagnostics.some((d) => d.message.includes('included file')));
-    const site = root.diagnostics.find((d) => d.message.includes('included file'))!;
+    const root = await s.waitForDiagnostics(uri(KERNEL), (p) => p.diagnostics.some((d) => messageText(d).includes('included file')));
+    const site = root.diagnostics.find((d) => messageText(d).includes('included file'))!;
     expect(site.range.start.line).toBe(lineOf('%include'));
     expect(site.relatedInformation?.[0]?.location.uri).toBe(uri(DEFS));
     s.change(DEFS, readFileSync(DEFS, 'utf8'), 2);
