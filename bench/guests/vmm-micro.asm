@@ -39,7 +39,7 @@ B_CR_WRITE      equ 2                   ; MOV CR0, EAX (same value)
 B_CALL_RET      equ 3                   ; CALL / RET at ring 0: no exit anywhere
 B_PAGE_FAULT    equ 4                   ; a not-present page: #PF, the handler maps it; then unmap
 B_DIVIDE_ZERO   equ 5                   ; DIV by zero: #DE, the handler skips the DIV
-B_PTE_WRITE     equ 6                   ; a store to a page-table entry
+B_PTE_WRITE     equ 6                   ; a store to a live page table's entry (for an unused page)
 B_CR3_SWITCH    equ 7                   ; MOV CR3 between two page directories
 B_CLI_STI       equ 8                   ; CLI; STI
 B_USER_COMPUTE  equ 9                   ; 5-instruction register loop at ring 3 (ITERATIONS x 1000)
@@ -53,6 +53,8 @@ DEBUG_EXIT      equ 0xF4
 COM1_LSR        equ 0x3FD
 PROBE           equ 0x00600000          ; the page B_PAGE_FAULT and B_PTE_WRITE play with
 PROBE_PTE       equ page_tables + (PROBE >> 12) * 4
+SPARE           equ 0x003FF000          ; an unused page mapped by the first page table, which
+SPARE_PTE       equ page_tables + (SPARE >> 12) * 4 ; also maps the kernel: a table a VMM shadows
 
 start:
         cli
@@ -129,8 +131,8 @@ start:
         dec     ecx
         jnz     .loop
 %elif BENCH == B_PTE_WRITE
-        mov     eax, PROBE | PTE_P | PTE_W
-.loop:  mov     [PROBE_PTE], eax
+        mov     eax, SPARE | PTE_P | PTE_W | PTE_U
+.loop:  mov     [SPARE_PTE], eax
         xor     eax, PTE_W              ; alternate read-only and writable
         dec     ecx
         jnz     .loop
