@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { exitCauseName } from '../../../emulator/vmm/exit-cause';
-import { instructionFate, resolveInstruction, type FateContext } from '../../../emulator/vmm/instruction-fate';
+import { RING_MODELS, type RingModel } from '../../../emulator/vmm/guest-vm';
+import { instructionFate, resolveInstruction, type FateContext, type InstructionFate } from '../../../emulator/vmm/instruction-fate';
 import { guestVm, runGuest } from './trap-and-emulate/guest';
 
 const KERNEL_013: FateContext = { vmm: 'trap-and-emulate', ringModel: '0/1/3', cpl: 'kernel' };
@@ -41,36 +42,178 @@ const SAMPLES: { insn: string; before?: string; after?: string }[] = [
   { insn: 'cpuid', before: 'xor eax, eax' },
 ];
 
-describe('instructionFate agrees with what TrapAndEmulateVm does (0/1/3, guest kernel)', () => {
+type Vm = ReturnType<typeof guestVm>;
+
+/**
+ * The behavioural check: the guest run without the instruction (`base`) and with it
+ * (`withIt`); the difference is the instruction's doing and must be what the fate claims.
+ */
+function expectFateMatches(fate: InstructionFate, base: Vm, withIt: Vm, sample: string): void {
+  switch (fate.kind) {
+    case 'traps-emulated':
+    case 'traps-reflected':
+    case 'faults-in-guest':
+      expect(exitsOf(withIt, fate.exitReason!)).toBeGreaterThan(exitsOf(base, fate.exitReason!));
+      expect(withIt.holes.total).toBe(base.holes.total);
+      break;
+    case 'hole':
+      expect(holesOf(withIt, fate.holeKind!)).toBeGreaterThan(holesOf(base, fate.holeKind!));
+      expect(withIt.stats.total).toBe(base.stats.total);
+      break;
+    case 'runs-directly':
+      expect(withIt.stats.total).toBe(base.stats.total);
+      expect(withIt.holes.total).toBe(base.holes.total);
+      break;
+    default:
+      throw new Error(`sample ${sample} has fate ${fate.kind}, which this test does not check`);
+  }
+}
+
+describe.each([...RING_MODELS])('instructionFate agrees with what TrapAndEmulateVm does (ring model %s, guest kernel)', (ringModel) => {
   for (const s of SAMPLES) {
     it(`${s.insn}: the annotation matches the exits and holes the VM records`, () => {
-      const fate = instructionFate(s.insn, KERNEL_013)!;
+      const fate = instructionFate(s.insn, { vmm: 'trap-and-emulate', ringModel, cpl: 'kernel' })!;
       expect(fate).toBeDefined();
-      // The guest without the instruction, then with it: the difference is the instruction's doing.
+      // Under both models a privileged instruction of the guest kernel is emulated, never left to the guest.
+      expect(fate.kind).not.toBe('not-emulated');
       const run = (withInsn: boolean) => {
-        const vm = guestVm(`${s.before ?? ''}\n${withInsn ? s.insn : ''}\n${s.after ?? ''}\nxor al, al\nout 0xF4, al\njmp $`);
+        const vm = guestVm(`${s.before ?? ''}\n${withInsn ? s.insn : ''}\n${s.after ?? ''}\nxor al, al\nout 0xF4, al\njmp $`, undefined, ringModel);
         runGuest(vm);
         return vm;
       };
-      const base = run(false);
-      const withIt = run(true);
-      switch (fate.kind) {
-        case 'traps-emulated':
-        case 'traps-reflected':
-          expect(exitsOf(withIt, fate.exitReason!)).toBeGreaterThan(exitsOf(base, fate.exitReason!));
-          expect(withIt.holes.total).toBe(base.holes.total);
-          break;
-        case 'hole':
-          expect(holesOf(withIt, fate.holeKind!)).toBeGreaterThan(holesOf(base, fate.holeKind!));
-          expect(withIt.stats.total).toBe(base.stats.total);
-          break;
-        case 'runs-directly':
-          expect(withIt.stats.total).toBe(base.stats.total);
-          expect(withIt.holes.total).toBe(base.holes.total);
-          break;
-        default:
-          throw new Error(`sample ${s.insn} has fate ${fate.kind}, which this test does not check`);
-      }
+      expectFateMatches(fate, run(false), run(true), s.insn);
+    });
+  }
+});
+
+/**
+ * A guest kernel that enters user code (ring 3, the way test/unit/vmm/trap-and-emulate/
+ * user-guest.ts does: its own GDT with user segments, a TSS, an IDT, SYSENTER MSRs, IRET to
+ * ring 3) and runs `user` there. User code ends with INT 0x82 (gate DPL 3) whose handler
+ * writes isa-debug-exit; a #GP (vector 13) ends the run the same way, so a privileged
+ * instruction in user code is the guest's own fault, delivered to its kernel. INT 0x30 (DPL
+ * 3) returns at once; the SYSENTER entry returns with SYSEXIT (EDX = EIP, ECX = ESP).
+ */
+function userModeGuest(user: string, ringModel: RingModel): Vm {
+  const o = 0x100000;
+  const at = (l: string) => `(${l} - $$ + 0x${o.toString(16)})`;
+  return guestVm(
+    `        mov al, 0xff
+        out 0x21, al
+        out 0xa1, al
+        lgdt [gdtr]
+        jmp 0x08:.cs
+.cs:    mov ax, 0x10
+        mov ds, ax
+        mov es, ax
+        mov ss, ax
+        mov esp, 0x90000
+        lidt [idtr]
+        mov ax, 0x28
+        ltr ax
+        xor edx, edx
+        mov ecx, 0x174
+        mov eax, 0x08
+        wrmsr
+        mov ecx, 0x175
+        mov eax, 0x88000
+        wrmsr
+        mov ecx, 0x176
+        mov eax, sysenter_entry
+        wrmsr
+        push dword 0x23
+        push dword 0x7f000
+        push dword 0x202
+        push dword 0x1b
+        push dword user
+        iretd
+user:   mov ax, 0x23
+        mov ds, ax
+        mov es, ax
+${user}
+        int 0x82
+quick:  iretd
+sysenter_entry:
+        sysexit
+done:   xor al, al
+        out 0xf4, al
+        jmp $
+%macro gate 2
+        dw ${at('%1')} & 0xffff
+        dw 0x08
+        db 0, %2
+        dw ${at('%1')} >> 16
+%endmacro
+        align 8
+gdt:    dq 0
+        dq 0x00CF9A000000FFFF
+        dq 0x00CF92000000FFFF
+        dq 0x00CFFA000000FFFF
+        dq 0x00CFF2000000FFFF
+        dw 103, ${at('tss')} & 0xffff
+        db (${at('tss')} >> 16) & 0xff, 0x89, 0, ${at('tss')} >> 24
+gdt_end:
+gdtr:   dw gdt_end - gdt - 1
+        dd gdt
+idtr:   dw idt_end - idt - 1
+        dd idt
+        align 8
+idt:    times 13 dq 0
+        gate done, 0x8E
+        times 0x30 - 14 dq 0
+        gate quick, 0xEE
+        times 0x82 - 0x31 dq 0
+        gate done, 0xEE
+idt_end:
+        align 4
+tss:    dd 0, 0x90000, 0x10
+        times 23 dd 0
+        dd 104 << 16`,
+    undefined,
+    ringModel,
+  );
+}
+
+/** Samples in guest user code: the instruction, what makes it harmless there, what follows. */
+const USER_SAMPLES: { insn: string; before?: string; after?: string }[] = [
+  { insn: 'mov cr3, eax', before: 'xor eax, eax' },
+  { insn: 'hlt' },
+  { insn: 'cli' },
+  { insn: 'in al, 0x61' },
+  { insn: 'lgdt [0x8000]' },
+  { insn: 'sysexit' },
+  { insn: 'int 0x30' },
+  { insn: 'sysenter', before: 'mov ecx, esp\nmov edx, back', after: 'back:' },
+  { insn: 'sgdt [0x8000]' },
+  { insn: 'smsw ax' },
+  { insn: 'lar eax, ebx', before: 'mov ebx, 0x1b' },
+  { insn: 'popfd', before: 'pushfd\nand dword [esp], ~0x200' },
+  { insn: 'push cs', after: 'pop eax' },
+  { insn: 'mov ax, ss' },
+  { insn: 'mov ss, ax', before: 'mov ax, 0x23' },
+  { insn: 'cpuid', before: 'xor eax, eax' },
+];
+
+describe.each([...RING_MODELS])('instructionFate agrees with what TrapAndEmulateVm does (ring model %s, guest user code)', (ringModel) => {
+  it('the user-mode guest reaches ring 3 and ends through its INT 0x82 handler (the harness is sound)', () => {
+    const vm = userModeGuest('mov dword [0x8000], 0x11', ringModel);
+    expect(runGuest(vm)).toEqual({ kind: 'exit', status: 1 });
+    expect(vm.memory.read32(0x8000)).toBe(0x11);
+    expect(vm.state.guestCpl).toBe(0);
+    expect(exitsOf(vm, 'IRET')).toBe(1);
+    expect(exitsOf(vm, 'SOFTWARE_INTERRUPT')).toBe(1);
+  });
+
+  for (const s of USER_SAMPLES) {
+    it(`${s.insn}: the annotation matches the exits and holes the VM records`, () => {
+      const fate = instructionFate(s.insn, { vmm: 'trap-and-emulate', ringModel, cpl: 'user' })!;
+      expect(fate).toBeDefined();
+      const run = (withInsn: boolean) => {
+        const vm = userModeGuest(`${s.before ?? ''}\n${withInsn ? s.insn : ''}\n${s.after ?? ''}`, ringModel);
+        expect(runGuest(vm)).toEqual({ kind: 'exit', status: 1 });
+        return vm;
+      };
+      expectFateMatches(fate, run(false), run(true), s.insn);
     });
   }
 });
@@ -91,6 +234,28 @@ describe('instructionFate texts and kinds', () => {
     expect(instructionFate('push cs', KERNEL_013)?.text).toContain('RPL 1');
     expect(instructionFate('push cs', { ...KERNEL_013, ringModel: '0/3/3' })?.text).toContain('RPL 3');
     expect(instructionFate('push cs', { ...KERNEL_013, cpl: 'user' })?.kind).toBe('runs-directly');
+  });
+
+  it('under 0/3/3 (guest kernel at host CPL 3) every privileged instruction fares as under 0/1/3: the same exit reason and handling', () => {
+    for (const insn of ['mov cr3, eax', 'mov eax, cr0', 'clts', 'hlt', 'cli', 'sti', 'in al, dx', 'out 0x80, al', 'lgdt [x]', 'lidt [x]', 'lldt ax', 'ltr ax', 'rdmsr', 'wrmsr', 'invlpg [x]', 'sysexit', 'iretd', 'mov ss, ax', 'pop ss', 'mov dr7, eax', 'wbinvd']) {
+      const f013 = instructionFate(insn, KERNEL_013)!;
+      const f033 = instructionFate(insn, { ...KERNEL_013, ringModel: '0/3/3' })!;
+      expect({ insn, kind: f033.kind, exitReason: f033.exitReason, text: f033.text }).toEqual({ insn, kind: f013.kind, exitReason: f013.exitReason, text: f013.text });
+    }
+    expect(instructionFate('hlt', { ...KERNEL_013, ringModel: '0/3/3' })).toMatchObject({ kind: 'traps-emulated', exitReason: 'HLT', text: 'traps → emulated (HLT)' });
+    expect(instructionFate('popf', { ...KERNEL_013, ringModel: '0/3/3' })?.text).toBe('silently keeps IF at CPL 3 — virtualization hole');
+  });
+
+  it('in guest user code, under both models, privileged instructions fault in the guest, INT n is reflected and SYSENTER emulated', () => {
+    for (const ringModel of RING_MODELS) {
+      const user: FateContext = { vmm: 'trap-and-emulate', ringModel, cpl: 'user' };
+      expect(instructionFate('mov cr3, eax', user)).toMatchObject({ kind: 'faults-in-guest', exitReason: 'EXCEPTION_NMI' });
+      expect(instructionFate('cli', user)?.text).toMatch(/^faults in the guest \(#GP\(0\).*as on bare hardware/);
+      expect(instructionFate('int 0x80', user)).toMatchObject({ kind: 'traps-reflected', exitReason: 'SOFTWARE_INTERRUPT' });
+      expect(instructionFate('sysenter', user)).toMatchObject({ kind: 'traps-emulated', exitReason: 'SYSTEM_CALL' });
+      expect(instructionFate('sysexit', user)).toMatchObject({ kind: 'faults-in-guest' });
+      expect(instructionFate('sgdt [x]', user)).toMatchObject({ kind: 'hole', holeKind: 'privileged-state-read' });
+    }
   });
 
   it('a reason the mode has no handler for is reported as stopping the VM (MOV DR → DR_ACCESS)', () => {
