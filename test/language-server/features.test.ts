@@ -69,6 +69,21 @@ describe('hover', () => {
     expect(v).toContain('Intel SDM Vol. 2B MOV (control registers)');
   });
 
+  it('the fate table has one row per mode (native, trap-and-emulate 0/1/3 and 0/3/3), each with the guest kernel and guest user code', async () => {
+    const h: Hover = await s.connection.sendRequest('textDocument/hover', { ...doc(KERNEL), position: { line: lineOf('mov cr3, eax'), character: 5 } });
+    const rows = (h.contents as { value: string }).value.split('\n').filter((l) => /^\| (native|trap-and-emulate)/.test(l));
+    const user = 'faults in the guest (#GP(0) to its kernel\'s handler), as on bare hardware (reflected: EXCEPTION_NMI)';
+    expect(rows).toEqual([
+      '| native | runs directly (bare machine) | #GP(0) at CPL 3 — the guest kernel’s handler runs |',
+      `| trap-and-emulate 0/1/3 (selected) | traps → emulated (CR_ACCESS) | ${user} |`,
+      `| trap-and-emulate 0/3/3 | traps → emulated (CR_ACCESS) | ${user} |`,
+    ]);
+    const popf: Hover = await s.connection.sendRequest('textDocument/hover', { ...doc(KERNEL), position: { line: lineOf('popf'), character: 5 } });
+    const popfRows = (popf.contents as { value: string }).value.split('\n').filter((l) => /^\| trap-and-emulate/.test(l));
+    expect(popfRows[0]).toContain('| silently keeps IF at CPL 1 — virtualization hole |');
+    expect(popfRows[1]).toContain('| silently keeps IF at CPL 3 — virtualization hole |');
+  });
+
   it('on a label gives its address from the assembly; on a register its class; on a macro its definition', async () => {
     const call = lineOf('call start');
     const label: Hover = await s.connection.sendRequest('textDocument/hover', { ...doc(KERNEL), position: { line: call, character: kernelText.split('\n')[call]!.indexOf('start') + 1 } });
@@ -174,6 +189,11 @@ describe('trap annotations', () => {
     const h033 = await hints();
     expect(hintOn(h033, 'push cs')).toMatch(/RPL 3/);
     expect(hintOn(h033, 'popf')).toMatch(/CPL 3/);
+    // The guest kernel at host CPL 3 still traps and is emulated, with the same exit reasons as under 0/1/3.
+    expect(hintOn(h033, 'mov cr3, eax')).toBe('⟵ traps → emulated (CR_ACCESS)');
+    expect(hintOn(h033, 'cli')).toBe('⟵ traps → emulated (INTERRUPT_FLAG)');
+    expect(hintOn(h033, 'hlt')).toBe('⟵ traps → emulated (HLT)');
+    expect(hintOn(h033, 'sgdt')).toMatch(/leaks the host GDTR/);
     await s.connection.sendNotification('vanderpool/setVmmMode', { vmm: 'native', ringModel: '0/1/3' });
     await expect.poll(async () => hintOn(await hints(), 'mov cr3, eax')).toBe('⟵ runs directly (bare machine)');
     await s.connection.sendNotification('vanderpool/setVmmMode', { vmm: 'trap-and-emulate', ringModel: '0/1/3' });

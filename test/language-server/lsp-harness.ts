@@ -59,6 +59,8 @@ export async function startServer(bundle: string, settings: Record<string, unkno
   const child = spawn(process.execPath, [bundle, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+  // EPIPE after the server exited is not the test's failure; the requests that needed it fail on their own.
+  child.stdin!.on('error', () => undefined);
   const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
   const waiters: { uri: string; pred: (p: PublishDiagnosticsParams) => boolean; resolve: (p: PublishDiagnosticsParams) => void }[] = [];
   const session: ServerSession = {
@@ -82,12 +84,16 @@ export async function startServer(bundle: string, settings: Record<string, unkno
       void connection.sendNotification('textDocument/didChange', { textDocument: { uri: uri(path), version }, contentChanges: [{ text }] });
     },
     async close() {
+      // Wait for the server to leave after 'exit' before disposing: a write still queued to a
+      // stdin the exiting server closed would reject later, unhandled (ERR_STREAM_DESTROYED).
+      const exited = child.exitCode !== null ? Promise.resolve() : new Promise<void>((res) => child.once('exit', () => res()));
       try {
         await connection.sendRequest('shutdown');
-        void connection.sendNotification('exit');
+        await connection.sendNotification('exit');
       } catch {
         // The server is gone already.
       }
+      await Promise.race([exited, new Promise<void>((res) => setTimeout(res, 5_000))]);
       connection.dispose();
       child.kill();
     },
