@@ -11,6 +11,8 @@ import { hasStackTrace, REPO, runCli, useCliSuite } from './cli-harness';
 
 const suite = useCliSuite();
 const HELLO = join(REPO, 'examples/hello.asm');
+/** Exits for many reasons (descriptor tables, paging, interrupts, system calls). */
+const TASKS = join(REPO, 'examples/tasks.asm');
 
 /** A Multiboot header (a.out kludge) for a flat 32-bit kernel at 1 MiB. */
 const MULTIBOOT = `bits 32
@@ -34,8 +36,9 @@ describe('vanderpool compare', () => {
     expect(rep.modes.map((m) => [m.vmm, m.ringModel])).toEqual([
       ['native', null],
       ['trap-and-emulate', '0/1/3'],
+      ['trap-and-emulate', '0/3/3'],
     ]);
-    const [native, tae] = rep.modes;
+    const [native, ...vmms] = rep.modes;
     const expected = readFileSync(join(REPO, 'examples/hello.expected'));
     for (const m of rep.modes) {
       expect(m.error).toBeUndefined();
@@ -47,18 +50,25 @@ describe('vanderpool compare', () => {
     expect(native.slowdown).toBe(1);
     expect(native.exits).toEqual({ total: 0, byReason: {} });
     expect(native.vmmWorkUnits).toBe(0);
-    expect(tae.instructions).toBe(native.instructions);
-    expect(tae.slowdown).toBeGreaterThan(0);
-    expect(tae.vmmWorkUnits).toBeGreaterThan(0);
+    for (const tae of vmms) {
+      expect(tae.instructions).toBe(native.instructions);
+      expect(tae.slowdown).toBeGreaterThan(0);
+      expect(tae.vmmWorkUnits).toBeGreaterThan(0);
+    }
   });
 
-  it('the trap-and-emulate row counts the same exits by reason as `run --vmm trap-and-emulate --stats`', () => {
-    const rep = report(runCli(suite.cli(), ['compare', HELLO, '--json', '--repeat', '1']).stdout);
-    const stats = runCli(suite.cli(), ['run', HELLO, '--vmm', 'trap-and-emulate', '--stats']).stderr;
+  it.each([
+    ['0/1/3', 1],
+    ['0/3/3', 2],
+  ])('the trap-and-emulate row for ring model %s counts the same exits by reason as `run --vmm trap-and-emulate --ring-model … --stats` on examples/tasks.asm', (ringModel, row) => {
+    const rep = report(runCli(suite.cli(), ['compare', TASKS, '--json', '--repeat', '1']).stdout);
+    const stats = runCli(suite.cli(), ['run', TASKS, '--vmm', 'trap-and-emulate', '--ring-model', ringModel, '--stats']).stderr;
     const total = Number(/^ {2}VM exits +([\d,]+)$/m.exec(stats)![1].replace(/,/g, ''));
-    const rows = [...stats.matchAll(/^ {2}([A-Z_]+) \((?:\d+|VMM)\) +(\d+) /gm)].map((m) => [m[1], Number(m[2])]);
-    const tae = rep.modes[1];
+    const rows = [...stats.matchAll(/^ {2}([A-Z_]+) \((?:\d+|VMM)\) +([\d,]+) /gm)].map((m) => [m[1], Number(m[2].replace(/,/g, ''))]);
+    const tae = rep.modes[row];
+    expect(tae.ringModel).toBe(ringModel);
     expect(tae.exits!.total).toBe(total);
+    expect(rows.length).toBeGreaterThan(1);
     expect(Object.entries(tae.exits!.byReason)).toEqual(rows);
   });
 
@@ -69,6 +79,7 @@ describe('vanderpool compare', () => {
     expect(lines[1]).toMatch(/^mode +instructions +VM exits +host ms +slowdown +output +ended$/);
     expect(lines[2]).toMatch(/^native +\d+ +0 +[\d.]+ +1\.00x +same +isa-debug-exit, status 1$/);
     expect(lines[3]).toMatch(/^trap-and-emulate 0\/1\/3 +\d+ +[1-9]\d* +[\d.]+ +[\d.]+x +same +isa-debug-exit, status 1$/);
+    expect(lines[4]).toMatch(/^trap-and-emulate 0\/3\/3 +\d+ +[1-9]\d* +[\d.]+ +[\d.]+x +same +isa-debug-exit, status 1$/);
     expect(lines).toContain('VM exits by reason, trap-and-emulate 0/1/3');
   });
 
@@ -76,11 +87,14 @@ describe('vanderpool compare', () => {
     const dir = suite.work({ 'flat.asm': 'bits 16\norg 0x7c00\n  mov ax, 1\n  hlt\n' });
     const r = runCli(suite.cli(), ['compare', 'flat.asm', '--json', '--repeat', '1'], dir);
     expect(r.status).toBe(0);
-    const [native, tae] = report(r.stdout).modes;
+    const [native, ...vmms] = report(r.stdout).modes;
     expect(native.stopped).toMatch(/^halted: HLT with interrupts disabled/);
     expect(native.instructions).toBe(2);
-    expect(tae.error).toMatch(/Multiboot kernels only; this program boots as a flat image/);
-    expect(tae.instructions).toBeUndefined();
+    expect(vmms).toHaveLength(2);
+    for (const tae of vmms) {
+      expect(tae.error).toMatch(/Multiboot kernels only; this program boots as a flat image/);
+      expect(tae.instructions).toBeUndefined();
+    }
   });
 
   it('a guest that never exits stops at --max-instructions in every mode', () => {
