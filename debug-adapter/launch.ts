@@ -95,7 +95,6 @@ export function checkLaunchArguments(args: LaunchArguments): LaunchConfig {
   if (vmm !== 'native') {
     ringModel = (args.ringModel ?? '0/1/3') as RingModel;
     if (!RING_MODELS.includes(ringModel)) throw new AdapterError(`launch: 'ringModel' must be one of ${RING_MODELS.join(', ')}, not '${String(args.ringModel)}'`);
-    if (ringModel !== '0/1/3') throw new AdapterError(`launch: ring model ${ringModel} is not implemented yet; trap-and-emulate implements 0/1/3 (guest kernel in ring 1)`);
     if (bios !== null) throw new AdapterError(`launch: 'bios' is not supported with vmm '${vmm}' (it runs Multiboot kernels without firmware)`);
   } else if (args.ringModel !== undefined) throw new AdapterError("launch: 'ringModel' applies to a VMM; the bare machine (vmm 'native') runs the guest in its own rings");
   const memoryMiB = args.memory ?? 32;
@@ -183,7 +182,7 @@ export function createTarget(file: string, threadId: number, config: LaunchConfi
     if (p.kind !== 'multiboot') throw new AdapterError(`launch: vmm '${config.vmm}' runs Multiboot kernels only, and '${file}' is not one (it would boot as ${p.kind === 'elf' ? 'an ELF executable' : `a ${p.kind} image`})`);
     let t: TrapAndEmulateVm;
     try {
-      t = new TrapAndEmulateVm({ memoryMiB: config.memoryMiB, serial });
+      t = new TrapAndEmulateVm({ memoryMiB: config.memoryMiB, serial, ringModel: config.ringModel ?? '0/1/3' });
       const r = t.loadMultiboot(p.image);
       if (!r.ok) throw new Error(r.error.message);
       for (const w of r.image.warnings) warn(`${file}: ${w}`);

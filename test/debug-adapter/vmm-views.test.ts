@@ -26,6 +26,15 @@ describe('custom events under trap-and-emulate', () => {
     expect((await info).body).toEqual({ threadId: 1, name: 'sensitive.asm', vmm: 'trap-and-emulate', ringModel: '0/1/3' });
   });
 
+  it('ring model 0/3/3 launches, vmInfo says so, and the guest kernel runs with CS.RPL 3 (ring aliasing under 0/3/3)', async () => {
+    const info = dc().waitForEvent('vanderpool/vmInfo');
+    const e = await stopAt('fs-moved', { ...VMM, ringModel: '0/3/3' });
+    expect(e.body.reason).toBe('breakpoint');
+    expect((await info).body).toMatchObject({ vmm: 'trap-and-emulate', ringModel: '0/3/3' });
+    const cs = await dc().evaluateRequest({ expression: 'cs', context: 'watch', frameId: (await dc().stackTraceRequest({ threadId: 1 })).body.stackFrames[0]!.id });
+    expect(cs.body.result).toMatch(/^0x0000000B\b/);
+  });
+
   it('at a stop, exitCounts carries the full per-line table: the COM1 polling lines with IO_INSTRUCTION counts', async () => {
     await startStopped(dc(), VMM, () => dc().setBreakpointsRequest({ source: { path: SENSITIVE }, breakpoints: [{ line: marker(SENSITIVE, 'fs-moved') }] }));
     const counts = dc().waitForEvent('vanderpool/exitCounts');
