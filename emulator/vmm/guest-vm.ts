@@ -58,6 +58,13 @@ export interface VmmMonitor {
   shadowPageDirectory(): number | null;
   /** First address of the VMM's reserved area in the VM's memory (the guest's RAM ends there). */
   readonly reservedBase: number;
+  /**
+   * Host-physical address (an offset into the VM's `memory`) of the page directory the VMM runs
+   * on between time slices (world-switch.ts loads it as HOST_CR3): it maps the VMM's GDT, IDT,
+   * TSS and LDT at their linear addresses (trap-and-emulate: VMM_AREA_LINEAR + offset) and no
+   * guest page. It may move as the VMM recycles its page pool: read it at each switch-out.
+   */
+  hostDirectory(): number;
 }
 
 export interface GuestVm {

@@ -11,9 +11,16 @@
  *      (`GuestRegisters`), as every VMM keeps them;
  *   2. the VMM's own state, from the record's host-state area, is loaded into the processor
  *      as VM exit loads it (§28.5 "Loading Host State"): CPL 0, flat 4-GiB segments, the
- *      VMM's GDT/IDT/TSS, CR0 = PE | ET | NE without paging, CR3 = CR4 = 0, DR7 = 400H,
- *      EFLAGS = 2, and (the VMM being TypeScript, it has no IA-32 code or stack to point at)
- *      EIP = ESP = 0 and the other general registers, CR2 and DR0–DR3 zero.
+ *      VMM's GDT/IDT/TSS, CR4 = 0, DR7 = 400H, EFLAGS = 2, and (the VMM being TypeScript, it
+ *      has no IA-32 code or stack to point at) EIP = ESP = 0 and the other general registers,
+ *      CR2 and DR0–DR3 zero. Under a VMM (`vm.monitor` set) the VMM runs with paging on, as the
+ *      processor needs to reach its tables where address-space compression put them: CR0 =
+ *      PE | ET | NE | WP | PG, HOST_CR3 = the VMM's own page directory (`VmmMonitor.hostDirectory`,
+ *      read at each switch-out since the VMM's page pool may move it), which maps only the VMM's
+ *      area, and HOST_GDTR_BASE / HOST_IDTR_BASE / HOST_TR_BASE are the LINEAR addresses
+ *      VMM_AREA_LINEAR + offset (shadow-gdt.ts), the same the VM's entry loads (vm.ts `enter`).
+ *      On the bare machine (no monitor, no VMM tables) CR0 = PE | ET | NE without paging,
+ *      CR3 = 0 and the bases are 0.
  * Before the VM's next slice (`switchIn`) the guest state is loaded back from the record, as
  * VM entry loads it (guest-state.ts `loadGuestState`, §27.3.2). So nothing of the guest
  * survives a switch unless the record carries it — the tests run guests to their full output
@@ -34,7 +41,7 @@
  * @see Intel SDM Vol. 3C §27.3.2 "Loading Guest State", §28.3 "Saving Guest State",
  *      §28.5 "Loading Host State" (chapter numbers of current editions)
  */
-import { CR0_ET, CR0_NE, CR0_PE } from '../arch/control-registers';
+import { CR0_ET, CR0_NE, CR0_PE, CR0_PG, CR0_WP } from '../arch/control-registers';
 import { AR_ACCESSED, AR_CODE, AR_DB, AR_G, AR_P, AR_RW, AR_S, AR_UNUSABLE, SegReg, SystemType } from '../arch/segments';
 import { VMCS } from '../arch/vmcs';
 import type { Cpu } from '../cpu/cpu';
@@ -42,14 +49,16 @@ import { flushTlb } from '../cpu/paging';
 import { setCpl } from '../cpu/segmentation';
 import { GuestRegisters, guestDescriptorTables, loadGuestState, saveGuestState, type DescriptorTables, type HiddenStateLoss } from './guest-state';
 import type { GuestVm } from './guest-vm';
-import { SHADOW_GDT_OFFSET, SHADOW_LDT_OFFSET, TSS32_BYTES, VMM_IDT_OFFSET, VMM_TSS_OFFSET, VMM_TSS_SELECTOR } from './trap-and-emulate/shadow-gdt';
+import { SHADOW_GDT_OFFSET, SHADOW_LDT_OFFSET, TSS32_BYTES, VMM_AREA_LINEAR, VMM_IDT_OFFSET, VMM_TSS_OFFSET, VMM_TSS_SELECTOR } from './trap-and-emulate/shadow-gdt';
 import { VmcsRecord } from './vmcs-record';
 
 /** The VMM's flat ring-0 code and data selectors in the host-state area (§28.5.2 loads them with base 0 and a 4-GiB limit without reading the GDT). */
 export const HOST_CODE_SELECTOR = 0x08;
 export const HOST_DATA_SELECTOR = 0x10;
-/** CR0 of the VMM between slices: protected mode without paging (ET and NE as a P6-family processor has them). */
+/** CR0 between slices on the bare machine: protected mode without paging (ET and NE as a P6-family processor has them). */
 const HOST_CR0 = CR0_PE | CR0_ET | CR0_NE;
+/** CR0 of a VMM between slices: paging on (its tables are at linear VMM_AREA_LINEAR, file header), WP as in the VMM's own runs. */
+const HOST_CR0_PAGING = (HOST_CR0 | CR0_WP | CR0_PG) | 0;
 /** DR7 after VM exit (§28.5.1: "DR7 is set to 400H"). */
 const DR7_AFTER_EXIT = 0x400;
 /** DR6's value with no debug condition (reserved bits set, SDM Vol. 3A §18.2.3). */
@@ -70,13 +79,14 @@ export class WorldSwitchArea {
   switches = 0;
 
   /**
-   * @param hostGdtBase host-physical (= VMM-linear, no paging between slices) base of the VMM's GDT, bytes
-   * @param hostIdtBase the VMM's IDT
-   * @param hostTrBase the VMM's TSS
+   * @param hostGdtBase LINEAR base of the VMM's GDT as the host processor reaches it between slices, bytes
+   * @param hostIdtBase the VMM's IDT (linear)
+   * @param hostTrBase the VMM's TSS (linear)
+   * @param hostCr0 CR0 between slices (with PG set, `switchOut` loads HOST_CR3 from the VM's monitor)
    */
-  constructor(hostGdtBase: number, hostIdtBase: number, hostTrBase: number) {
+  constructor(hostGdtBase: number, hostIdtBase: number, hostTrBase: number, hostCr0: number = HOST_CR0) {
     const r = this.record;
-    r.write(VMCS.HOST_CR0, HOST_CR0);
+    r.write(VMCS.HOST_CR0, hostCr0);
     r.write(VMCS.HOST_CR3, 0);
     r.write(VMCS.HOST_CR4, 0);
     r.write(VMCS.HOST_CS_SELECTOR, HOST_CODE_SELECTOR);
@@ -89,11 +99,14 @@ export class WorldSwitchArea {
     r.write(VMCS.HOST_RIP, 0);
   }
 
-  /** The area for `vm`: under a VMM the host tables are the ones in its reserved area (shadow-gdt.ts layout); on the bare machine, none (bases 0). */
+  /**
+   * The area for `vm`: under a VMM the host tables are the ones in its reserved area
+   * (shadow-gdt.ts layout) at their linear addresses VMM_AREA_LINEAR + offset, with paging on;
+   * on the bare machine, none (bases 0, no paging).
+   */
   static for(vm: GuestVm): WorldSwitchArea {
-    const rb = vm.monitor?.reservedBase;
-    if (rb === undefined) return new WorldSwitchArea(0, 0, 0);
-    return new WorldSwitchArea(rb + SHADOW_GDT_OFFSET, rb + VMM_IDT_OFFSET, rb + VMM_TSS_OFFSET);
+    if (vm.monitor === null) return new WorldSwitchArea(0, 0, 0);
+    return new WorldSwitchArea(VMM_AREA_LINEAR + SHADOW_GDT_OFFSET, VMM_AREA_LINEAR + VMM_IDT_OFFSET, VMM_AREA_LINEAR + VMM_TSS_OFFSET, HOST_CR0_PAGING);
   }
 }
 
@@ -106,6 +119,7 @@ export function switchOut(vm: GuestVm, area: WorldSwitchArea): void {
   if (area.switchedOut) throw new Error('world switch: the VM is already switched out');
   const cpu = vm.cpu;
   saveGuestState(cpu, area.record, area.regs);
+  if (vm.monitor !== null) area.record.write(VMCS.HOST_CR3, vm.monitor.hostDirectory());
   loadHostState(cpu, area.record);
   area.switchedOut = true;
   area.switches++;

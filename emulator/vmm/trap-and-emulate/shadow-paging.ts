@@ -175,6 +175,8 @@ export class ShadowPaging {
   private readonly descriptorPages = new Set<number>();
   /** Host-physical address of the shared page table behind AREA_PDE (re-allocated with the pool). */
   private areaPt = 0;
+  /** Host-physical address of the VMM's own page directory: AREA_PDE only (re-allocated with the pool; `hostDirectory`). */
+  private hostPd = 0;
   /** Whether guest pages may be mapped in the VMM area (one emulated instruction, `openArea`). */
   private areaOpen = false;
   /** Under `splitViews`: whether the user view is in force (else the kernel view). */
@@ -221,6 +223,18 @@ export class ShadowPaging {
     this.current = null;
     this.areaPt = this.alloc();
     this.mapAreaTables();
+    this.hostPd = this.alloc();
+    this.mem.write32(this.hostPd + AREA_PDE * 4, this.areaPt | PTE_P | PTE_RW);
+  }
+
+  /**
+   * Host-physical address of the page directory the VMM itself runs on while the VM is switched
+   * out (world-switch.ts, HOST_CR3): it maps only the VMM's area — linear VMM_AREA_LINEAR + k →
+   * reservedBase + k for the GDT, TSS, IDT and LDT, supervisor read/write — and no guest page.
+   * Moves when the pool is reset (a full pool), so read it at each switch-out.
+   */
+  get hostDirectory(): number {
+    return this.hostPd;
   }
 
   /** (Re)write the shared area page table: the VMM's tables at VMM_AREA_LINEAR, supervisor read/write; nothing else. */

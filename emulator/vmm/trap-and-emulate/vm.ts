@@ -229,6 +229,11 @@ export class TrapAndEmulateVm implements GuestVm, VmmMonitor {
     return this.state.paging.active ? (this.cpu.cr3 & -4096) >>> 0 : null;
   }
 
+  /** The VMM's own page directory between slices (guest-vm.ts `VmmMonitor.hostDirectory`; shadow-paging.ts). */
+  hostDirectory(): number {
+    return this.state.paging.hostDirectory;
+  }
+
   /**
    * `preserveHiddenState: false`: restore ES, CS, SS, DS, FS, GS, LDTR and TR the way a VMM
    * without VT had to at each exit — by reloading their selectors from the descriptor tables

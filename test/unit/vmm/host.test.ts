@@ -5,7 +5,12 @@
  * are restored by reloading them.
  */
 import { describe, expect, it } from 'vitest';
-import { SegReg } from '../../../emulator/arch/segments';
+import { CR0_PG } from '../../../emulator/arch/control-registers';
+import { decodeDescriptor, SegReg } from '../../../emulator/arch/segments';
+import { VMCS } from '../../../emulator/arch/vmcs';
+import { readSys32 } from '../../../emulator/cpu/memory-access';
+import { probeTranslate } from '../../../emulator/cpu/paging';
+import { SHADOW_GDT_OFFSET, VMM_AREA_LINEAR, VMM_IDT_OFFSET, VMM_TSS_OFFSET, VMM_TSS_SELECTOR } from '../../../emulator/vmm/trap-and-emulate/shadow-gdt';
 import type { GuestVm } from '../../../emulator/vmm/guest-vm';
 import { Host } from '../../../emulator/vmm/host';
 import { TrapAndEmulateVm } from '../../../emulator/vmm/trap-and-emulate/vm';
@@ -98,13 +103,39 @@ describe('Host: round-robin slices with world switches', () => {
     expect(cpu.eip).toBe(0);
     expect(cpu.segs[SegReg.CS].selector).toBe(0x08);
     expect(cpu.segs[SegReg.CS].limit >>> 0).toBe(0xffffffff);
-    expect(cpu.gdtr.base).toBe(vm.reservedBase);
+    expect(cpu.gdtr.base).toBe(VMM_AREA_LINEAR);
     expect(() => switchOut(vm, area)).toThrow(/already switched out/);
     expect(switchIn(vm, area)).toEqual([]);
     expect(cpu.cpl).toBe(1);
     expect(cpu.regs[0] >>> 0).toBe(0x11111111);
     expect(cpu.regs[3] >>> 0).toBe(0x22222222);
     expect(cpu.eip).toBe(eip);
+  });
+
+  it('between slices the VMM runs paged on its own directory: its GDT, IDT and TSS bases are linear 0xFFC00000 + offset and translate to its reserved frames, no guest page is mapped', () => {
+    const vm = guestVm(`.spin: jmp .spin`);
+    const area = WorldSwitchArea.for(vm);
+    expect(vm.run(50)).toEqual({ kind: 'limit' });
+    switchOut(vm, area);
+    const cpu = vm.cpu;
+    const rb = vm.reservedBase;
+    expect(cpu.cr0 & CR0_PG).not.toBe(0);
+    expect(cpu.cr3).toBe(vm.hostDirectory());
+    expect(area.record.read(VMCS.HOST_CR3)).toBe(vm.hostDirectory());
+    expect(area.record.read(VMCS.HOST_GDTR_BASE)).toBe(VMM_AREA_LINEAR + SHADOW_GDT_OFFSET);
+    expect(area.record.read(VMCS.HOST_IDTR_BASE)).toBe(VMM_AREA_LINEAR + VMM_IDT_OFFSET);
+    expect(area.record.read(VMCS.HOST_TR_BASE)).toBe(VMM_AREA_LINEAR + VMM_TSS_OFFSET);
+    expect(probeTranslate(cpu, cpu.gdtr.base)).toBe(rb + SHADOW_GDT_OFFSET);
+    expect(probeTranslate(cpu, cpu.idtr.base)).toBe(rb + VMM_IDT_OFFSET);
+    expect(probeTranslate(cpu, cpu.tr.base)).toBe(rb + VMM_TSS_OFFSET);
+    // The processor reads the TSS descriptor through the GDT at its linear base: it names the TSS TR holds.
+    const d = decodeDescriptor(readSys32(cpu, cpu.gdtr.base + VMM_TSS_SELECTOR), readSys32(cpu, cpu.gdtr.base + VMM_TSS_SELECTOR + 4));
+    expect(d.base >>> 0).toBe(cpu.tr.base >>> 0);
+    // Only the VMM's area is mapped: guest RAM is not reachable from the VMM's directory.
+    expect(probeTranslate(cpu, 0)).toBe(-1);
+    expect(probeTranslate(cpu, 0x100000)).toBe(-1);
+    switchIn(vm, area);
+    expect(vm.run(50)).toEqual({ kind: 'limit' });
   });
 
   it('a VM that the VMM stops (triple fault) leaves the schedule and the others run to their full output', () => {
