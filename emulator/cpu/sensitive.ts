@@ -24,6 +24,13 @@
  *    (SDM Vol. 2A "IRET": IF is loaded only when CPL <= IOPL);
  *  - 'descriptor-query': LAR, LSL, VERR, VERW (they read the descriptor tables in force and
  *    judge them against the CPL).
+ *  - 'hidden-state-lost': not an instruction the CPU reports but a VMM event (never raised by
+ *    this file's helpers): a VMM that restores a segment register by reloading its selector
+ *    from the descriptor tables (no VMCS to keep the hidden cache, SDM Vol. 3A §3.4.3) gave it
+ *    a different cache than the guest loaded — `mnemonic` names the reload ('MOV FS (VMM
+ *    reload)', 'LLDT (VMM reload)', 'LTR (VMM reload)'), `details` the segment (SegReg order,
+ *    LDTR 6, TR 7), the selector and the cache before and after (emulator/vmm/hole-log.ts
+ *    `hiddenStateHole`).
  * SYSENTER is not reported: at CPL > 0 it is the ordinary system-call path, and under the VMM
  * it traps anyway (the host IA32_SYSENTER_CS is 0).
  *
@@ -36,10 +43,10 @@ import type { Cpu } from './cpu';
 import type { Insn } from './decoder/insn';
 
 /** Category of a sensitive, unprivileged instruction execution (see the file header). */
-export type HoleKind = 'ring-aliasing' | 'privileged-state-read' | 'popf-if-ignored' | 'pushf-if-revealed' | 'iret-if-ignored' | 'descriptor-query';
+export type HoleKind = 'ring-aliasing' | 'privileged-state-read' | 'popf-if-ignored' | 'pushf-if-revealed' | 'iret-if-ignored' | 'descriptor-query' | 'hidden-state-lost';
 
 /** All kinds, in a fixed order (for counters and tables). */
-export const HOLE_KINDS: readonly HoleKind[] = ['ring-aliasing', 'privileged-state-read', 'popf-if-ignored', 'pushf-if-revealed', 'iret-if-ignored', 'descriptor-query'];
+export const HOLE_KINDS: readonly HoleKind[] = ['ring-aliasing', 'privileged-state-read', 'popf-if-ignored', 'pushf-if-revealed', 'iret-if-ignored', 'descriptor-query', 'hidden-state-lost'];
 
 /** One execution of a sensitive instruction, as given to `CpuHooks.onSensitive`. */
 export interface SensitiveEvent {

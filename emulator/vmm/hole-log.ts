@@ -7,7 +7,10 @@
  * for the debugger and the editor: counted per kind, the last `capacity` kept in order, and
  * passed to listeners as they happen.
  */
+import { SegReg } from '../arch/segments';
+import type { Cpu } from '../cpu/cpu';
 import { HOLE_KINDS, type HoleKind, type SensitiveEvent } from '../cpu/sensitive';
+import type { HiddenStateLoss } from './guest-state';
 
 /** One hole the guest stepped into. */
 export interface VirtualizationHole extends SensitiveEvent {
@@ -75,4 +78,41 @@ export class HoleLog {
     this.total = 0;
     for (const k of HOLE_KINDS) this.byKind.set(k, 0);
   }
+}
+
+/** Segment numbers of `HiddenStateLoss.register` in the event's `segment` detail (SegReg order; LDTR 6, TR 7, as the VMCS orders them). */
+const SEGMENT_NUMBER: Record<HiddenStateLoss['register'], number> = { ES: 0, CS: 1, SS: 2, DS: 3, FS: 4, GS: 5, LDTR: 6, TR: 7 };
+
+/**
+ * The `virtualization-hole` event of kind 'hidden-state-lost' (cpu/sensitive.ts) for one segment
+ * register whose hidden cache a VMM's reload changed (guest-state.ts `restoreByReloading`; SDM
+ * Vol. 3A §3.4.3: only a segment load fills the cache, so bare hardware would have kept it).
+ * @param loss the register, its selector, the cache the guest had (`saved`) and the reloaded one
+ * @param cpu the processor holding the guest state just restored: EIP and CS.base say where the guest resumes
+ * @param where 'exit' (a reload after a VM exit) or 'world-switch' (a reload at a switch-in)
+ * @returns mnemonic 'MOV FS (VMM reload)' ('LLDT …' / 'LTR …' for LDTR / TR); details: `segment`
+ *   (0–7, see SEGMENT_NUMBER), `selector`, `savedBase`, `savedLimit`, `savedAr`, `reloadedBase`,
+ *   `reloadedLimit`, `reloadedAr` (uint32, limits in bytes), `atWorldSwitch`
+ */
+export function hiddenStateHole(loss: HiddenStateLoss, cpu: Cpu, where: 'exit' | 'world-switch'): SensitiveEvent {
+  const r = loss.register;
+  const mnemonic = r === 'LDTR' ? 'LLDT (VMM reload)' : r === 'TR' ? 'LTR (VMM reload)' : `MOV ${r} (VMM reload)`;
+  const eip = cpu.eip >>> 0;
+  return {
+    kind: 'hidden-state-lost',
+    mnemonic,
+    eip,
+    linearEip: (cpu.segs[SegReg.CS].base + eip) >>> 0,
+    details: {
+      segment: SEGMENT_NUMBER[r],
+      selector: loss.selector,
+      savedBase: loss.saved.base >>> 0,
+      savedLimit: loss.saved.limit >>> 0,
+      savedAr: loss.saved.ar,
+      reloadedBase: loss.reloaded.base >>> 0,
+      reloadedLimit: loss.reloaded.limit >>> 0,
+      reloadedAr: loss.reloaded.ar,
+      atWorldSwitch: where === 'world-switch',
+    },
+  };
 }

@@ -23,6 +23,7 @@
  */
 import type { GuestStop, GuestVm } from './guest-vm';
 import type { HiddenStateLoss } from './guest-state';
+import { hiddenStateHole } from './hole-log';
 import { switchIn, switchOut, WorldSwitchArea } from './world-switch';
 
 /** Default slice: instructions a VM runs before the host switches to the next one. */
@@ -145,6 +146,9 @@ export class Host {
       h.hiddenStateLossCount += losses.length;
       h.hiddenStateLosses.push(...losses);
       if (h.hiddenStateLosses.length > HIDDEN_LOSSES_KEPT) h.hiddenStateLosses.splice(0, h.hiddenStateLosses.length - HIDDEN_LOSSES_KEPT);
+      // Each loss is also a virtualization hole of the VM (hole-log.ts `hiddenStateHole`).
+      const holes = h.vm.monitor?.holes;
+      if (holes !== undefined) for (const loss of losses) holes.record(hiddenStateHole(loss, h.vm.cpu, 'world-switch'), h.vm.cpu.icount);
     }
     const budget = Math.min(this.sliceInstructions, this.maxInstructionsPerVm - h.budgetUsed);
     const stop = h.vm.run(budget);

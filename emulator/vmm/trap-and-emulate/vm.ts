@@ -74,7 +74,7 @@ import { PhysicalMemory } from '../../memory/physical-memory';
 import { dispatchExit, exitActionOfError, stop, type ExitAction, type ExitVcpu } from '../exit-dispatch';
 import { ExitStats } from '../exit-stats';
 import { sdmCause, vmmCause } from '../exit-cause';
-import { HoleLog, type HoleListener } from '../hole-log';
+import { HoleLog, hiddenStateHole, type HoleListener } from '../hole-log';
 import type { SensitiveEvent } from '../../cpu/sensitive';
 import type { GuestStop, GuestVm, RingModel, VmmMonitor } from '../guest-vm';
 import { saveGuestState } from '../guest-state';
@@ -238,8 +238,8 @@ export class TrapAndEmulateVm implements GuestVm, VmmMonitor {
    * `preserveHiddenState: false`: restore ES, CS, SS, DS, FS, GS, LDTR and TR the way a VMM
    * without VT had to at each exit — by reloading their selectors from the descriptor tables
    * the host runs on (the shadow GDT/LDT, which follow the guest's tables: descriptor-protection.ts).
-   * Each register whose cache changes is a loss of hidden state, counted and kept (the last 16).
-   * Not a virtualization-hole event: HoleKind (cpu/sensitive.ts) has no such kind.
+   * Each register whose cache changes is a loss of hidden state, counted and kept (the last 16)
+   * and recorded as a 'hidden-state-lost' virtualization hole (hole-log.ts `hiddenStateHole`).
    */
   private reloadSegmentRegisters(): void {
     const cpu = this.cpu;
@@ -249,6 +249,7 @@ export class TrapAndEmulateVm implements GuestVm, VmmMonitor {
       this.hiddenStateLossCount++;
       this.hiddenStateLosses.push(loss);
       if (this.hiddenStateLosses.length > 16) this.hiddenStateLosses.shift();
+      this.holes.record(hiddenStateHole(loss, cpu, 'exit'), cpu.icount);
     }
   }
 

@@ -273,5 +273,11 @@ describe('world switch and hidden segment state', () => {
     expect(fs).toBeDefined();
     expect(fs!.selector).toBe(0x18);
     expect(fs!.reloaded.base).not.toBe(fs!.saved.base);
+    // The loss is a 'hidden-state-lost' virtualization hole of the VM, marked as a world switch's.
+    const hole = vm.holes.recent().find((h) => h.kind === 'hidden-state-lost' && h.details.segment === SegReg.FS);
+    expect(hole).toBeDefined();
+    expect(hole!.mnemonic).toBe('MOV FS (VMM reload)');
+    expect(hole!.details).toMatchObject({ selector: 0x18, savedBase: fs!.saved.base >>> 0, reloadedBase: fs!.reloaded.base >>> 0, atWorldSwitch: true });
+    expect(vm.holes.countsByKind()['hidden-state-lost']).toBe(host.vms[0].hiddenStateLossCount);
   });
 });

@@ -6,6 +6,7 @@ import { Machine } from '../../../../emulator/machine/machine';
 import { vmmCause, VmmExitReason } from '../../../../emulator/vmm/exit-cause';
 import { SHADOW_GDT_OFFSET } from '../../../../emulator/vmm/trap-and-emulate/shadow-gdt';
 import { TrapAndEmulateVm } from '../../../../emulator/vmm/trap-and-emulate/vm';
+import { assembleExample, EXAMPLES } from '../../../examples/examples';
 import { EXIT, ORIGIN, STACK_TOP } from './guest';
 
 /**
@@ -105,5 +106,38 @@ describe('guest GDT write protection and hidden segment state', () => {
     expect(r[1]).not.toBe(bare[1]);
     expect(vm.hiddenStateLossCount).toBeGreaterThan(0);
     expect(vm.hiddenStateLosses.some((l) => l.register === 'FS' && l.selector === 0x18)).toBe(true);
+  });
+});
+
+describe("hidden-state losses as 'hidden-state-lost' virtualization holes", () => {
+  const sensitive = EXAMPLES.find((e) => e.name === 'sensitive')!;
+  const runSensitive = (preserveHiddenState: boolean): TrapAndEmulateVm => {
+    const vm = new TrapAndEmulateVm({ preserveHiddenState });
+    expect(vm.loadMultiboot(assembleExample(sensitive)).ok).toBe(true);
+    expect(vm.run(50_000_000)).toEqual({ kind: 'exit', status: 3 });
+    return vm;
+  };
+
+  it("examples/sensitive with preserveHiddenState: false: the FS case yields a 'hidden-state-lost' hole naming FS with the cache before (probe_a) and after (probe_b) the reload, one hole per loss", () => {
+    const vm = runSensitive(false);
+    const fsHoles = vm.holes.recent().filter((h) => h.kind === 'hidden-state-lost' && h.details.segment === SegReg.FS);
+    // Other FS reloads may differ only in their access rights (e.g. the accessed bit); the moved descriptor changes the base.
+    const h = fsHoles.find((x) => x.details.reloadedBase !== x.details.savedBase)!;
+    expect(h).toBeDefined();
+    expect(h.type).toBe('virtualization-hole');
+    expect(h.mnemonic).toBe('MOV FS (VMM reload)');
+    expect(h.details.atWorldSwitch).toBe(false);
+    expect(h.details.reloadedBase).not.toBe(h.details.savedBase);
+    // The two bases are sensitive.asm's probes: the reload moved FS from probe_a's value to probe_b's.
+    expect(vm.memory.read32(h.details.savedBase as number) >>> 0).toBe(0x11111111);
+    expect(vm.memory.read32(h.details.reloadedBase as number) >>> 0).toBe(0x22222222);
+    expect(h.details.savedLimit).toBe(h.details.reloadedLimit);
+    expect(vm.holes.countsByKind()['hidden-state-lost']).toBe(vm.hiddenStateLossCount);
+  });
+
+  it("examples/sensitive with hidden state preserved (the default): no 'hidden-state-lost' hole", () => {
+    const vm = runSensitive(true);
+    expect(vm.holes.countsByKind()['hidden-state-lost']).toBe(0);
+    expect(vm.holes.total).toBeGreaterThan(0);
   });
 });
