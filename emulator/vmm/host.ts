@@ -18,8 +18,17 @@
  * go on running to their own end. Exit statistics stay per VM (`vm.monitor.stats`).
  *
  * A breakpoint, a `requestStop` or a watched-port stop of one VM pauses the host: `run`
- * returns it, the VM stays in the schedule (switched out), and the next `run` goes on with
+ * (and `runSlice`) returns it, the VM stays in the schedule, and the next `run` goes on with
  * the NEXT VM in turn.
+ *
+ * A paused host presents every VM's guest state (decision, docs/vmm-design.md "One host
+ * processor, many VMs"): the pausing VM is not switched out, and every other VM still in the
+ * schedule is switched back in (`switchIn`, VM entry from its record), so that each VM's `cpu`,
+ * `guestState()` and guest-linear reads through its paging show the guest, not the VMM's host
+ * state, and a debugger may inspect or write any of them as it would a VM running alone. The
+ * next slice switches them out again (all but the VM whose turn it is, which simply runs).
+ * These extra switches are counted in `worldSwitches` like the others; with a VM's
+ * `preserveHiddenState` false they reload segments and may lose hidden state as any switch-in.
  */
 import type { GuestStop, GuestVm } from './guest-vm';
 import type { HiddenStateLoss } from './guest-state';
@@ -84,6 +93,8 @@ export class Host {
   private readonly hosted: HostedVm[] = [];
   /** Index into `hosted` of the VM whose turn is next. */
   private next = 0;
+  /** Whether the last slice paused the host, so every scheduled VM is switched in (file header). */
+  private pausedState = false;
 
   /** @throws RangeError when `sliceInstructions` is not a whole number ≥ 1 or `maxInstructionsPerVm` not one ≥ 1 */
   constructor(options: HostOptions = {}) {
@@ -141,15 +152,12 @@ export class Host {
       }
     }
     if (h === undefined) return null;
-    const losses = switchIn(h.vm, h.area);
-    if (losses.length > 0) {
-      h.hiddenStateLossCount += losses.length;
-      h.hiddenStateLosses.push(...losses);
-      if (h.hiddenStateLosses.length > HIDDEN_LOSSES_KEPT) h.hiddenStateLosses.splice(0, h.hiddenStateLosses.length - HIDDEN_LOSSES_KEPT);
-      // Each loss is also a virtualization hole of the VM (hole-log.ts `hiddenStateHole`).
-      const holes = h.vm.monitor?.holes;
-      if (holes !== undefined) for (const loss of losses) holes.record(hiddenStateHole(loss, h.vm.cpu, 'world-switch'), h.vm.cpu.icount);
+    if (this.pausedState) {
+      // Resuming: the VMs switched in to present their state give the processor back.
+      this.pausedState = false;
+      for (const o of this.hosted) if (o !== h && o.end === null && !o.area.switchedOut) switchOut(o.vm, o.area);
     }
+    this.enter(h);
     const budget = Math.min(this.sliceInstructions, this.maxInstructionsPerVm - h.budgetUsed);
     const stop = h.vm.run(budget);
     h.slices++;
@@ -171,11 +179,43 @@ export class Host {
           return { hosted: h, stop };
         }
         break;
+      case 'breakpoint':
+      case 'request':
+      case 'io':
+        this.pause();
+        return { hosted: h, stop };
       default:
         break;
     }
     switchOut(h.vm, h.area);
     return { hosted: h, stop };
+  }
+
+  /**
+   * Whether the last slice paused the host (a breakpoint, `requestStop` or watched port): every
+   * VM still in the schedule is then switched in and presents its guest state (file header)
+   * until the next slice.
+   */
+  get paused(): boolean {
+    return this.pausedState;
+  }
+
+  /** Switch every scheduled VM in (the pausing one is still in): see the file header. */
+  private pause(): void {
+    this.pausedState = true;
+    for (const o of this.hosted) if (o.end === null) this.enter(o);
+  }
+
+  /** World switch into `h` (nothing when it is in already), keeping its hidden-state losses and reporting each as a hole. */
+  private enter(h: HostedVm): void {
+    const losses = switchIn(h.vm, h.area);
+    if (losses.length === 0) return;
+    h.hiddenStateLossCount += losses.length;
+    h.hiddenStateLosses.push(...losses);
+    if (h.hiddenStateLosses.length > HIDDEN_LOSSES_KEPT) h.hiddenStateLosses.splice(0, h.hiddenStateLosses.length - HIDDEN_LOSSES_KEPT);
+    // Each loss is also a virtualization hole of the VM (hole-log.ts `hiddenStateHole`).
+    const holes = h.vm.monitor?.holes;
+    if (holes !== undefined) for (const loss of losses) holes.record(hiddenStateHole(loss, h.vm.cpu, 'world-switch'), h.vm.cpu.icount);
   }
 
   /**

@@ -16,7 +16,7 @@ import { Host } from '../../../emulator/vmm/host';
 import { TrapAndEmulateVm } from '../../../emulator/vmm/trap-and-emulate/vm';
 import { switchIn, switchOut, WorldSwitchArea } from '../../../emulator/vmm/world-switch';
 import { assembleExample, EXAMPLES, expectedOutput } from '../../examples/examples';
-import { EXIT, guestVm, peek } from './trap-and-emulate/guest';
+import { EXIT, guestVm, ORIGIN, peek } from './trap-and-emulate/guest';
 
 const hello = EXAMPLES.find((e) => e.name === 'hello')!;
 
@@ -182,6 +182,45 @@ describe('Host: round-robin slices with world switches', () => {
     host.run();
     expect(a.out()).toBe(expectedOutput(hello));
     expect(b.out()).toBe(expectedOutput(hello));
+  });
+
+  it('a breakpoint pauses the host with every scheduled VM switched in: each cpu and guestState() show its guest (registers, EIP, CR0, GDTR), not the VMM; resuming switches them out again and all run to their end', () => {
+    const host = new Host({ sliceInstructions: 97 });
+    // A: counts in EBX forever until it has counted 3000; B: counts in ECX and reaches `mark` after 2000.
+    const a = guestVm(`mov eax, 0xaaaa0001\n.l: inc ebx\ncmp ebx, 3000\njne .l\n${EXIT}`);
+    const b = guestVm(`mov eax, 0xbbbb0002\n.l: inc ecx\ncmp ecx, 2000\njne .l\nmark: nop\n${EXIT}`);
+    host.add('a', a);
+    host.add('b', b);
+    const mark = ORIGIN + 5 + 1 + 6 + 2; // mov eax, imm32 (5) + inc ecx (1) + cmp ecx, imm32 (6) + jne rel8 (2)
+    b.setBreakpoints([mark]);
+    const paused = host.run();
+    expect(paused?.hosted.name).toBe('b');
+    expect(paused?.stop.kind).toBe('breakpoint');
+    expect(host.paused).toBe(true);
+    for (const [vm, eax] of [[a, 0xaaaa0001], [b, 0xbbbb0002]] as const) {
+      expect(host.vms.find((h) => h.vm === vm)!.area.switchedOut).toBe(false);
+      expect(vm.cpu.cpl).toBe(1); // the guest kernel's ring under 0/1/3, not the VMM's CPL 0
+      expect(vm.cpu.regs[0] >>> 0).toBe(eax);
+      const r = vm.guestState();
+      expect(r.read(VMCS.GUEST_RIP)).toBeGreaterThanOrEqual(ORIGIN);
+      expect(r.read(VMCS.GUEST_RIP)).toBeLessThan(ORIGIN + 0x40);
+      expect(r.read(VMCS.GUEST_CS_SELECTOR) & 0xfff8).toBe(0x08);
+      expect(r.read(VMCS.GUEST_GDTR_BASE)).toBe(vm.state.gdtr.base);
+      expect(r.read(VMCS.GUEST_CR0) & CR0_PG).toBe(0);
+    }
+    expect(b.guestState().read(VMCS.GUEST_RIP)).toBe(mark);
+    expect(b.cpu.regs[1]).toBe(2000);
+    const aCount = a.cpu.regs[3];
+    expect(aCount).toBeGreaterThan(0);
+    b.setBreakpoints([]);
+    // Resuming: the next VM in turn (a) runs; b is switched out meanwhile.
+    expect(host.runSlice()?.hosted.name).toBe('a');
+    expect(host.paused).toBe(false);
+    expect(host.vms[1].area.switchedOut).toBe(true);
+    expect(b.cpu.cpl).toBe(0);
+    expect(host.run()).toBeNull();
+    expect(host.vms.map((h) => h.end)).toEqual([{ kind: 'exit', status: 1 }, { kind: 'exit', status: 1 }]);
+    expect(a.cpu.regs[3]).toBe(3000);
   });
 
   it('refuses a VM added twice and a slice of 0 instructions', () => {
