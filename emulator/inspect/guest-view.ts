@@ -2,32 +2,20 @@
  * The guest's view of its processor, as the debugger shows it: what the guest would see on
  * bare hardware, whatever runs it.
  *
- * Most of it comes from `GuestVm.guestState()` (VMCS guest-state field names, SDM Vol. 3C
- * §25.4): on the bare machine the processor's state, under a VMM the host's with the
- * virtualized registers overlaid. The general registers, CR2 and DR0–DR7 come from the
- * processor (the VMCS has no field for them). A few things the `GuestVm` interface does not
- * give are taken here from the VMM mode itself, through a `ModeAdapter`:
- *
- *  - trap-and-emulate: the guest's virtual LDTR and TR (the host's hold the VMM's shadow LDT
- *    and TSS, and `guestState()` reports those), the virtual CR2, the virtual EFLAGS.IF for
- *    writes, the guest CPL under ring compression, what the VMM's loads do to a segment cache
- *    (DPL 0 raised to the kernel ring, limit truncated below the VMM's area) so that a cache
- *    is compared with what a load of today's descriptor would give, and which guest pages the
- *    VMM write-protects as guest paging structures. (The VMM's own `shadowCache` is not
- *    called: its signature is changing under the ring-model work; the rule is restated in
- *    `compressedCache` and judged from the cache the host holds.)
- *
- * A cleaner API (reported, not built: emulator/vmm is not ours to change here): `guestState()`
- * overlaying the virtual LDTR/TR and reporting the guest CPL, and a `VmmMonitor` method
- * `expectedSegmentCache(descriptor)` and `isGuestPagingStructure(gpa)`, so that this file needs
- * no knowledge of a particular mode and later modes appear by themselves.
+ * It comes from the `GuestVm` interface only (emulator/vmm/guest-vm.ts), so a VMM mode added
+ * later appears here by itself: `guestState(record, regs)` gives the VMCS guest-state fields
+ * (SDM Vol. 3C §25.4) as the guest believes them — under a VMM the virtual CRs, GDTR, IDTR,
+ * LDTR, TR, EFLAGS.IF and the guest's CPL as SS.DPL — and the registers the VMCS lacks (CR2,
+ * the virtual one under a VMM); the general registers and DR0–DR7 come from the processor.
+ * What a debugger needs beyond the state — what a VMM's segment loads do to a cache, which
+ * guest pages it write-protects, which EFLAGS bits a write may change — comes from
+ * `GuestVm.monitor` (`VmmMonitor`), through a `ModeAdapter`.
  */
 import { EFLAGS_AC, EFLAGS_DF, EFLAGS_ID, EFLAGS_IF, EFLAGS_IOPL, EFLAGS_NT, EFLAGS_RF, EFLAGS_STATUS, EFLAGS_TF } from '../arch/eflags';
-import { AR_DPL_MASK, AR_DPL_SHIFT, AR_P, AR_S, AR_UNUSABLE, arDpl, decodeDescriptor, SystemType } from '../arch/segments';
+import { arDpl } from '../arch/segments';
 import { VMCS } from '../arch/vmcs';
-import { getEflags } from '../cpu/flags';
-import type { GuestVm } from '../vmm/guest-vm';
-import { TrapAndEmulateVm } from '../vmm/trap-and-emulate/vm';
+import { GuestRegisters } from '../vmm/guest-state';
+import type { GuestVm, VmmMonitor } from '../vmm/guest-vm';
 import type { VmcsRecord } from '../vmm/vmcs-record';
 
 /** The eight registers with a selector and a hidden cache, in VMCS encoding order. */
@@ -55,7 +43,8 @@ export interface CacheValue {
 export interface ModeAdapter {
   /**
    * The cache a load of descriptor `d` into `seg` gives in this mode (`d` itself on the bare
-   * machine); `cache` is the cache the register holds, from which a VMM's adjustments are judged.
+   * machine; under a VMM, `VmmMonitor.expectedSegmentCache`); `cache` is the cache the register
+   * holds (unused by the modes built so far).
    */
   expectedCache(seg: SegmentName, d: CacheValue, cache: CacheValue): CacheValue;
   /** Why the mode changes caches ('' on the bare machine), shown next to the cache. */
@@ -123,70 +112,37 @@ const NATIVE: ModeAdapter = {
 };
 
 /**
- * Where address-space compression can end a guest segment: below the VMM's area at the top
- * 4 MiB of the linear space (docs/vmm-design.md), or — before the area moved there — below
- * the reserved area at the top of guest RAM. A truncated limit ends within a page of one.
+ * The adapter for a guest under a VMM, from its `VmmMonitor` alone (guest-vm.ts). `guestCpl`
+ * is the CPL `guestState()` reports as SS.DPL (`cpl`, taken by `guestView`).
  */
-const TOP_4MIB = 0xffc00000;
-
-/**
- * The cache a deprivileging VMM's load of `d` gives, judged from the cache it did give: a
- * DPL of 0 raised to the kernel ring, a limit truncated to end just below a VMM boundary, P
- * cleared for a segment based inside the VMM's area. Anything else in the cache that does not
- * match `d` is left as a difference.
- */
-function compressedCache(d: CacheValue, cache: CacheValue, kernelRing: number, boundaries: readonly number[]): CacheValue {
-  let ar = d.ar;
-  if (ar & AR_S && arDpl(ar) === 0 && arDpl(cache.ar) === kernelRing) ar = (ar & ~AR_DPL_MASK) | (kernelRing << AR_DPL_SHIFT);
-  let limit = d.limit >>> 0;
-  const end = (cache.base >>> 0) + (cache.limit >>> 0) + 1;
-  if (ar & AR_S && cache.limit >>> 0 < limit && boundaries.some((b) => end <= b && end > b - 0x1000)) limit = cache.limit >>> 0;
-  if (ar & AR_S && !(cache.ar & AR_P) && boundaries.some((b) => d.base >>> 0 >= b)) ar &= ~AR_P;
-  return { base: d.base, limit, ar };
-}
-
-function trapAndEmulateAdapter(vm: TrapAndEmulateVm): ModeAdapter {
-  const rb = vm.state.reservedBase;
-  const kernelRing = vm.ringModel === '0/3/3' ? 3 : 1;
-  const boundaries = [rb, TOP_4MIB];
+function monitorAdapter(vm: GuestVm, m: VmmMonitor, cpl: number): ModeAdapter {
+  const rb = m.reservedBase;
+  const model = vm.ringModel === null ? vm.vmm : `${vm.vmm}, ${vm.ringModel}`;
   return {
-    expectedCache(seg, d, cache) {
-      if (seg === 'LDTR' || seg === 'TR') return d;
-      return compressedCache(d, cache, kernelRing, boundaries);
-    },
-    cacheNote: `as the host holds it under ring compression (${vm.ringModel}): DPL 0 raised to ${kernelRing}, limit truncated below the VMM's area`,
+    expectedCache: (seg, d) => m.expectedSegmentCache(seg, d),
+    cacheNote: vm.ringModel === null ? '' : `as the host holds it under ring compression (${vm.ringModel}): DPL 0 raised to the kernel ring, limit truncated below the VMM's area`,
     writeRefusal(gpa) {
       if (gpa >= rb) return `guest-physical 0x${gpa.toString(16)} lies in the VMM's reserved area (guest RAM ends at 0x${rb.toString(16)})`;
-      if (vm.state.paging.isTablePage(gpa >>> 12)) {
-        return `guest-physical page 0x${(gpa & -4096).toString(16)} holds a guest paging structure the VMM write-protects (a debugger write would bypass the shadow page tables)`;
+      if (m.isGuestPagingStructure(gpa)) {
+        return `guest-physical page 0x${(gpa & -4096).toString(16)} holds a guest paging structure the VMM write-protects (a debugger write would bypass the shadow page tables; ${model})`;
       }
       return null;
     },
-    // IF is the virtual IF; IOPL, NT, RF, ID stay the VMM's (the host's IOPL 0 is what makes CLI/STI exit).
-    writableEflags: EFLAGS_STATUS | EFLAGS_TF | EFLAGS_IF | EFLAGS_DF | EFLAGS_AC,
-    writeEflags(v, value) {
-      const cpu = v.cpu;
-      vm.state.vif = (value & EFLAGS_IF) !== 0;
-      const keep = ~(EFLAGS_STATUS | EFLAGS_TF | EFLAGS_DF | EFLAGS_AC);
-      cpu.flags = ((getEflags(cpu) & keep) | (value & ~keep) | 2) >>> 0;
-      cpu.lazyMask = 0;
-      cpu.breakBlock = true;
-    },
-    guestCpl(hostCpl) {
-      // The VMM tracks the guest's CPL itself where the host CPL cannot tell (0/3/3).
-      const tracked = (vm.state as { guestCpl?: number }).guestCpl;
-      if (typeof tracked === 'number') return tracked;
-      return vm.ringModel === '0/1/3' && hostCpl === 1 ? 0 : hostCpl;
-    },
-    shadowUserBitCompared() {
-      return !(vm.ringModel === '0/3/3' && this.guestCpl(vm.cpu.cpl) === 0);
-    },
+    writableEflags: m.writableGuestEflags,
+    writeEflags: (_vm, value) => m.writeGuestEflags(value),
+    guestCpl: () => cpl,
+    // Under 0/3/3 the guest kernel runs at host CPL 3: its shadow view maps supervisor pages user-accessible.
+    shadowUserBitCompared: () => !(vm.ringModel === '0/3/3' && cpl === 0),
   };
 }
 
-/** The mode adapter for `vm` (see the file header). */
-export function modeAdapter(vm: GuestVm): ModeAdapter {
-  return vm instanceof TrapAndEmulateVm ? trapAndEmulateAdapter(vm) : NATIVE;
+/**
+ * The mode adapter for `vm` (see the file header): the bare machine's, or one built from the
+ * VMM's monitor. `cpl`: the guest's CPL (default: SS.DPL of `vm.guestState()`).
+ */
+export function modeAdapter(vm: GuestVm, cpl?: number): ModeAdapter {
+  if (vm.monitor === null) return NATIVE;
+  return monitorAdapter(vm, vm.monitor, cpl ?? arDpl(vm.guestState().read(VMCS.GUEST_SS_AR_BYTES)));
 }
 
 /**
@@ -194,8 +150,8 @@ export function modeAdapter(vm: GuestVm): ModeAdapter {
  * few reads; take a new one after the guest ran or a value was written.
  */
 export function guestView(vm: GuestVm): GuestView {
-  const r = vm.guestState();
-  const mode = modeAdapter(vm);
+  const regs = new GuestRegisters();
+  const r = vm.guestState(undefined, regs);
   const segments: SegmentState[] = SEGMENT_NAMES.map((name, n) => ({
     name,
     selector: r.read(VMCS.GUEST_ES_SELECTOR + 2 * n),
@@ -204,22 +160,10 @@ export function guestView(vm: GuestVm): GuestView {
     ar: r.read(VMCS.GUEST_ES_AR_BYTES + 2 * n),
   }));
   const cpu = vm.cpu;
-  let cr2 = u(cpu.cr2);
-  let ramLimit = vm.monitor ? vm.monitor.reservedBase : vm.memory.size;
-  if (vm instanceof TrapAndEmulateVm) {
-    const s = vm.state;
-    cr2 = u(s.cr2);
-    ramLimit = s.reservedBase;
-    segments[6] = {
-      name: 'LDTR',
-      selector: s.ldtr.selector,
-      base: u(s.ldtr.base),
-      limit: u(s.ldtr.limit),
-      ar: (s.ldtr.selector & 0xfffc) === 0 ? AR_UNUSABLE : AR_P | SystemType.LDT,
-    };
-    segments[7] = virtualTr(vm);
-  }
   const hostCpl = cpu.cpl;
+  // Under a VMM the guest's CPL is SS.DPL of its state (SDM Vol. 3C §25.4.1); on the bare machine the processor's.
+  const cpl = vm.monitor === null ? hostCpl : arDpl(r.read(VMCS.GUEST_SS_AR_BYTES));
+  const mode = modeAdapter(vm, cpl);
   return {
     vm,
     record: r,
@@ -227,7 +171,7 @@ export function guestView(vm: GuestVm): GuestView {
     eip: u(r.read(VMCS.GUEST_RIP)),
     eflags: u(r.read(VMCS.GUEST_RFLAGS)),
     cr0: u(r.read(VMCS.GUEST_CR0)),
-    cr2,
+    cr2: u(regs.cr2),
     cr3: u(r.read(VMCS.GUEST_CR3)),
     cr4: u(r.read(VMCS.GUEST_CR4)),
     dr: Array.from(cpu.dr, u),
@@ -239,22 +183,6 @@ export function guestView(vm: GuestVm): GuestView {
     sysenterCs: u(r.read(VMCS.GUEST_SYSENTER_CS)),
     sysenterEsp: u(r.read(VMCS.GUEST_SYSENTER_ESP)),
     sysenterEip: u(r.read(VMCS.GUEST_SYSENTER_EIP)),
-    ramLimit,
+    ramLimit: vm.monitor ? vm.monitor.reservedBase : vm.memory.size,
   };
-}
-
-/**
- * The guest's TR under trap-and-emulate: the virtual selector, with base, limit and rights
- * decoded from the guest's GDT entry now (the VMM keeps only the selector; so this TR never
- * shows a stale cache — said plainly). Unusable while the guest has not run LTR.
- */
-function virtualTr(vm: TrapAndEmulateVm): SegmentState {
-  const s = vm.state;
-  const sel = s.tr;
-  const none: SegmentState = { name: 'TR', selector: sel, base: 0, limit: 0, ar: AR_UNUSABLE };
-  if ((sel & 0xfffc) === 0) return none;
-  const at = s.gdtr.base + (sel >>> 3) * 8;
-  if ((sel >>> 3) * 8 + 7 > s.gdtr.limit || at + 8 > s.reservedBase) return none;
-  const d = decodeDescriptor(vm.memory.read32(at), vm.memory.read32(at + 4));
-  return { name: 'TR', selector: sel, base: d.base, limit: d.limit, ar: d.ar };
 }

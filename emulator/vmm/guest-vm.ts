@@ -23,6 +23,7 @@ import type { Cpu } from '../cpu/cpu';
 import type { MachineStop } from '../machine/machine';
 import type { PhysicalMemory } from '../memory/physical-memory';
 import type { ExitStats } from './exit-stats';
+import type { GuestRegisters, SegmentName } from './guest-state';
 import type { HoleLog, HoleListener } from './hole-log';
 import type { VmcsRecord } from './vmcs-record';
 
@@ -40,6 +41,16 @@ export type RingModel = (typeof RING_MODELS)[number];
  * a guest triple fault, a HLT nothing can end, an unsupported guest situation, a VMM error).
  */
 export type GuestStop = MachineStop | { kind: 'stopped'; message: string };
+
+/** The eight registers with a selector and a hidden cache, by their VMCS names (ES, CS, SS, DS, FS, GS, LDTR, TR). */
+export type GuestSegmentName = SegmentName;
+
+/** A segment register's hidden cache: base (linear, uint32), byte-granular limit (uint32), access rights in the VMCS layout (arch/segments.ts). */
+export interface SegmentCacheValue {
+  base: number;
+  limit: number;
+  ar: number;
+}
 
 /** What a VMM adds to a guest: its exit record, exit accounting and holes. Null on the bare machine. */
 export interface VmmMonitor {
@@ -65,6 +76,23 @@ export interface VmmMonitor {
    * guest page. It may move as the VMM recycles its page pool: read it at each switch-out.
    */
   hostDirectory(): number;
+  /**
+   * Whether guest-physical `gpa` (bytes) lies in a page the VMM write-protects as a guest paging
+   * structure to keep its shadow page tables coherent (a debugger writing there would bypass
+   * the shadows).
+   */
+  isGuestPagingStructure(gpa: number): boolean;
+  /**
+   * The hidden cache a guest load of descriptor `d` (as the guest's table holds it decoded:
+   * base, byte limit, access rights) into `seg` leaves under this VMM — on bare hardware `d`
+   * itself; a deprivileging VMM raises DPLs and truncates limits. For comparing a cache
+   * `guestState()` shows with today's descriptor without mistaking the VMM's changes for stale state.
+   */
+  expectedSegmentCache(seg: GuestSegmentName, d: SegmentCacheValue): SegmentCacheValue;
+  /** EFLAGS bits a debugger may change through `writeGuestEflags` (the others are the VMM's). */
+  readonly writableGuestEflags: number;
+  /** Write the guest's EFLAGS (only `writableGuestEflags` bits may differ from the current guest value): IF becomes the virtual IF. */
+  writeGuestEflags(value: number): void;
 }
 
 export interface GuestVm {
@@ -90,7 +118,10 @@ export interface GuestVm {
   setBreakpoints(linear: Iterable<number>): void;
   /**
    * The guest's processor state as the guest believes it, in VMCS guest-state field names
-   * (see the file header), written into `into` (a fresh record when omitted).
+   * (see the file header; under a VMM the virtual CRs, GDTR, IDTR, LDTR, TR, SYSENTER MSRs,
+   * EFLAGS.IF and the guest's CPL as SS.DPL), written into `into` (a fresh record when omitted).
+   * With `regs`, also the registers the VMCS has no field for (EAX..EDI, CR2 — the guest's, the
+   * virtual CR2 under a VMM — DR0–DR3, DR6), as guest-state.ts `saveGuestState` saves them.
    */
-  guestState(into?: VmcsRecord): VmcsRecord;
+  guestState(into?: VmcsRecord, regs?: GuestRegisters): VmcsRecord;
 }

@@ -2,7 +2,7 @@
  * `NativeVm`: the bare machine (`--vmm native`, the baseline) as a `GuestVm` — the guest owns
  * the processor, so its state is the processor's state and there is no VMM to monitor.
  */
-import { saveGuestState } from './guest-state';
+import { saveGuestState, type GuestRegisters } from './guest-state';
 import type { GuestStop, GuestVm } from './guest-vm';
 import { VmcsRecord } from './vmcs-record';
 import type { Machine } from '../machine/machine';
@@ -35,9 +35,9 @@ export class NativeVm implements GuestVm {
     this.machine.setBreakpoints(linear);
   }
 
-  /** The processor's state in VMCS guest-state field names (SDM Vol. 3C §28.3, as a VM exit would save it). */
-  guestState(into: VmcsRecord = new VmcsRecord()): VmcsRecord {
-    saveGuestState(this.machine.cpu, into);
+  /** The processor's state in VMCS guest-state field names (SDM Vol. 3C §28.3, as a VM exit would save it), with `regs` the registers the VMCS lacks. */
+  guestState(into: VmcsRecord = new VmcsRecord(), regs?: GuestRegisters): VmcsRecord {
+    saveGuestState(this.machine.cpu, into, regs);
     return into;
   }
 }

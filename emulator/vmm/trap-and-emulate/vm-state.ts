@@ -34,7 +34,7 @@ export interface TrapAndEmulateState {
    * in bytes - 1, 32-bit or not), or null before the guest's first LTR. Virtual delivery from
    * guest user mode reads SS0:ESP0 there (SDM Vol. 3A §6.12.1, §7.2.1).
    */
-  tss: { base: number; limit: number; is32: boolean } | null;
+  tss: { base: number; limit: number; is32: boolean; /** The guest TR cache's access rights (VMCS layout): the descriptor's, busy. */ ar: number } | null;
   /** The ring model's policy: kernel ring, the guest's user code descriptors (guest-ring.ts). */
   readonly ring: RingPolicy;
   /** The guest's CPL as the guest believes it: 0 in its kernel, 3 in user mode (guest-ring.ts). */

@@ -55,14 +55,14 @@
  * Virtualization holes: `cpu.hooks.onSensitive` records each sensitive, unprivileged guest
  * instruction that shows the guest the deprivileging into `holes` (hole-log.ts; see `onHole`).
  */
-import { EFLAGS_IF, EFLAGS_IOPL } from '../../arch/eflags';
+import { EFLAGS_AC, EFLAGS_DF, EFLAGS_IF, EFLAGS_IOPL, EFLAGS_STATUS, EFLAGS_TF } from '../../arch/eflags';
 import { Vector } from '../../arch/exceptions';
 import { SegReg } from '../../arch/segments';
 import { VMCS } from '../../arch/vmcs';
 import { Cpu, type CpuEvent, type InterruptLine } from '../../cpu/cpu';
 import { codeCache, run as runCpu } from '../../cpu/executor';
 import { CpuFault } from '../../cpu/fault';
-import { setEflagsBits } from '../../cpu/flags';
+import { getEflags, setEflagsBits } from '../../cpu/flags';
 import { isDoubleFaultPair } from '../../cpu/interrupts';
 import { flushTlb } from '../../cpu/paging';
 import { setCpl } from '../../cpu/segmentation';
@@ -76,8 +76,8 @@ import { ExitStats } from '../exit-stats';
 import { sdmCause, vmmCause } from '../exit-cause';
 import { HoleLog, hiddenStateHole, type HoleListener } from '../hole-log';
 import type { SensitiveEvent } from '../../cpu/sensitive';
-import type { GuestStop, GuestVm, RingModel, VmmMonitor } from '../guest-vm';
-import { saveGuestState } from '../guest-state';
+import type { GuestSegmentName, GuestStop, GuestVm, RingModel, SegmentCacheValue, VmmMonitor } from '../guest-vm';
+import { saveGuestState, type GuestRegisters } from '../guest-state';
 import { VmcsRecord } from '../vmcs-record';
 import { classifyEvent } from './classify';
 import { TRAP_AND_EMULATE } from './mode';
@@ -266,15 +266,54 @@ export class TrapAndEmulateVm implements GuestVm, VmmMonitor {
 
   /**
    * The guest's state as the guest believes it (guest-vm.ts): the host processor's state
-   * saved as a VM exit saves it, with the virtual EFLAGS.IF, CRs, GDTR, IDTR and SYSENTER
-   * MSRs overlaid, and the guest's CPL (0 in its kernel, 3 in user mode) as the DPL in
-   * GUEST_SS_AR_BYTES. The CS and SS selectors stay as the host holds them: in the guest
-   * kernel their RPL is the model's kernel ring (1 or 3), the ring aliasing the guest itself
-   * sees with PUSH CS / MOV AX, SS. Does not touch `vmcs` (the last exit's record).
+   * saved as a VM exit saves it, with the virtual EFLAGS.IF, CRs, GDTR, IDTR, LDTR, TR and
+   * SYSENTER MSRs overlaid (`saveStateInto`), and the guest's CPL (0 in its kernel, 3 in user
+   * mode) as the DPL in GUEST_SS_AR_BYTES. The CS and SS selectors stay as the host holds
+   * them: in the guest kernel their RPL is the model's kernel ring (1 or 3), the ring aliasing
+   * the guest itself sees with PUSH CS / MOV AX, SS. With `regs`, the software-saved registers
+   * too, CR2 the virtual CR2. Does not touch `vmcs` (the last exit's record).
    */
-  guestState(into: VmcsRecord = new VmcsRecord()): VmcsRecord {
-    this.saveStateInto(into);
+  guestState(into: VmcsRecord = new VmcsRecord(), regs?: GuestRegisters): VmcsRecord {
+    this.saveStateInto(into, regs);
     return into;
+  }
+
+  /** Whether guest-physical `gpa` lies in a page the VMM write-protects as a guest paging structure (shadow-paging.ts; guest-vm.ts `VmmMonitor`). */
+  isGuestPagingStructure(gpa: number): boolean {
+    return this.state.paging.isTablePage(gpa >>> 12);
+  }
+
+  /**
+   * What a load of descriptor `d` into segment register `seg` gives under this VMM (guest-vm.ts
+   * `VmmMonitor.expectedSegmentCache`): LDTR and TR are virtual (`guestState` shows the guest's),
+   * so `d` itself; ES–GS get the VM-entry rule of shadow-gdt.ts `shadowCache` — a DPL 0 raised
+   * to the kernel ring, the limit truncated below the VMM's linear area, P cleared for a base
+   * inside it. Caches loaded from a user-code descriptor are not raised (DPL 3 stays 3). SS
+   * keeps `d`'s DPL: `guestState` shows SS.DPL as the guest's CPL, which an SS load makes equal
+   * to the descriptor's DPL (SDM Vol. 3A §5.7).
+   */
+  expectedSegmentCache(seg: GuestSegmentName, d: SegmentCacheValue): SegmentCacheValue {
+    if (seg === 'LDTR' || seg === 'TR') return d;
+    const c = shadowCache(d.base, d.limit, d.ar, VMM_AREA_LINEAR, this.state.ring.kernelRing);
+    const ar = seg === 'SS' ? (c.ar & ~AR_DPL_MASK) | (d.ar & AR_DPL_MASK) : c.ar;
+    return { base: d.base, limit: c.limit, ar };
+  }
+
+  /** EFLAGS bits a debugger may write (guest-vm.ts `VmmMonitor.writableGuestEflags`): IOPL, NT, RF, ID stay the VMM's (host IOPL 0 is what makes CLI/STI exit). */
+  readonly writableGuestEflags = EFLAGS_STATUS | EFLAGS_TF | EFLAGS_IF | EFLAGS_DF | EFLAGS_AC;
+
+  /**
+   * Write the guest's EFLAGS as a debugger would (guest-vm.ts `VmmMonitor.writeGuestEflags`):
+   * IF becomes the virtual IF, the other `writableGuestEflags` bits go to the host processor,
+   * the VMM's own bits (IOPL, IF = 1 on the host…) are kept.
+   */
+  writeGuestEflags(value: number): void {
+    const cpu = this.cpu;
+    this.state.vif = (value & EFLAGS_IF) !== 0;
+    const mine = EFLAGS_STATUS | EFLAGS_TF | EFLAGS_DF | EFLAGS_AC;
+    cpu.flags = ((getEflags(cpu) & ~mine) | (value & mine) | 2) >>> 0;
+    cpu.lazyMask = 0;
+    cpu.breakBlock = true;
   }
 
   /**
@@ -506,9 +545,21 @@ export class TrapAndEmulateVm implements GuestVm, VmmMonitor {
     this.saveStateInto(this.vmcs);
   }
 
-  private saveStateInto(v: VmcsRecord): void {
+  private saveStateInto(v: VmcsRecord, regs?: GuestRegisters): void {
     const s = this.state;
-    saveGuestState(this.cpu, v);
+    saveGuestState(this.cpu, v, regs);
+    if (regs !== undefined) regs.cr2 = s.cr2 >>> 0;
+    // LDTR and TR are virtual: the host's hold the VMM's shadow LDT and TSS (SDM Vol. 3C §25.4.1 fields).
+    const noLdt = (s.ldtr.selector & 0xfffc) === 0;
+    v.write(VMCS.GUEST_LDTR_SELECTOR, s.ldtr.selector);
+    v.write(VMCS.GUEST_LDTR_BASE, noLdt ? 0 : s.ldtr.base >>> 0);
+    v.write(VMCS.GUEST_LDTR_LIMIT, noLdt ? 0 : s.ldtr.limit >>> 0);
+    v.write(VMCS.GUEST_LDTR_AR_BYTES, noLdt ? AR_UNUSABLE : AR_P | SystemType.LDT);
+    const tss = s.tss;
+    v.write(VMCS.GUEST_TR_SELECTOR, s.tr);
+    v.write(VMCS.GUEST_TR_BASE, tss === null ? 0 : tss.base);
+    v.write(VMCS.GUEST_TR_LIMIT, tss === null ? 0 : tss.limit);
+    v.write(VMCS.GUEST_TR_AR_BYTES, tss === null ? AR_UNUSABLE : tss.ar);
     // The CPL is SS.DPL in the guest-state area (SDM Vol. 3C §25.4.1): the guest's CPL.
     v.write(VMCS.GUEST_SS_AR_BYTES, ((v.read(VMCS.GUEST_SS_AR_BYTES) & ~AR_DPL_MASK) | (s.guestCpl << AR_DPL_SHIFT)) >>> 0);
     v.write(VMCS.GUEST_RFLAGS, ((v.read(VMCS.GUEST_RFLAGS) & ~EFLAGS_IF) | (s.vif ? EFLAGS_IF : 0)) >>> 0);

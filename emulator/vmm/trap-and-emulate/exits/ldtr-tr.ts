@@ -94,7 +94,7 @@ export function onLdtrTrAccess(ctx: ExitContext<TrapAndEmulateState>): ExitActio
     mem.write32(state.reservedBase + (sel >>> 3) * 8, slo);
     mem.write32(state.reservedBase + (sel >>> 3) * 8 + 4, shi);
     state.tr = sel;
-    state.tss = { base: d.base >>> 0, limit: d.limit >>> 0, is32: type === SystemType.TSS32_AVAILABLE };
+    state.tss = { base: d.base >>> 0, limit: d.limit >>> 0, is32: type === SystemType.TSS32_AVAILABLE, ar: d.ar | (TSS_BUSY_BIT_HI >>> 8) };
     if (type === SystemType.TSS32_AVAILABLE && d.limit >= TSS_SS0 + 1 && d.base + TSS_SS0 + 2 <= state.reservedBase) {
       const vmmTss = state.reservedBase + VMM_TSS_OFFSET;
       mem.write32(vmmTss + TSS_ESP1, mem.read32(d.base + TSS_ESP0));
