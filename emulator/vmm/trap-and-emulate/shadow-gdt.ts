@@ -27,10 +27,11 @@
  * NOT YET (said plainly): system descriptors (TSS, LDT, call gates) are copied not present —
  * LTR, LLDT and call gates are not emulated by this slice; expand-down data segments are
  * copied without truncation (their valid range is above the limit, the truncation would
- * have to raise the limit instead, and an expand-down segment with base 0 reaches the area);
- * the guest's GDT and LDT are read at their base as guest-PHYSICAL addresses (right while the
- * guest maps them identity, as the examples do). The guest GDT/LDT pages are write-protected
- * (descriptor-protection.ts) so a descriptor the guest edits reaches the shadow at once.
+ * have to raise the limit instead, and an expand-down segment with base 0 reaches the area).
+ * The guest's GDT and LDT are read at their guest-LINEAR bases through the guest's paging
+ * (`GuestRead32`, descriptor-protection.ts `guestTableReader`; the callers pass it), and the
+ * guest GDT/LDT pages are write-protected (descriptor-protection.ts) so a descriptor the guest
+ * edits reaches the shadow at once.
  */
 import { AR_DC, AR_CODE, AR_DPL_MASK, AR_DPL_SHIFT, AR_G, AR_P, AR_S, arDpl, decodeDescriptor, encodeDescriptor, SystemType } from '../../arch/segments';
 import type { PhysicalMemory } from '../../memory/physical-memory';
@@ -130,18 +131,40 @@ export function shadowCache(base: number, limit: number, ar: number, reservedBas
 }
 
 /**
+ * Reads the dword at a guest-LINEAR address of a descriptor table as the processor would
+ * (through the guest's paging when it is on), or null when the guest cannot reach it
+ * (descriptor-protection.ts `guestTableReader`).
+ */
+export type GuestRead32 = (lin: number) => number | null;
+
+/** A `GuestRead32` for a guest without paging: linear = guest-physical, nothing at or beyond `reservedBase`. */
+export function physicalRead32(mem: PhysicalMemory, reservedBase: number): GuestRead32 {
+  return (lin) => ((lin >>> 0) + 4 <= reservedBase ? mem.read32(lin >>> 0) : null);
+}
+
+/** The descriptor at guest-linear `from` through `read32`, or null when a dword of it is unreachable. */
+function readGuestDescriptor(read32: GuestRead32, from: number): [number, number] | null {
+  const lo = read32(from >>> 0);
+  if (lo === null) return null;
+  const hi = read32((from + 4) >>> 0);
+  return hi === null ? null : [lo, hi];
+}
+
+/**
  * Write the shadow GDT for the guest's GDT into the reserved area, with the VMM's TSS
  * descriptor in slot VMM_TSS_INDEX (slot VMM_LDT_INDEX is left zero: `installShadowLdt`).
- * @param mem host physical memory (the guest's GDT is read from it: no paging in this slice)
- * @param guest the guest's GDTR (base: guest-physical = linear; limit in bytes - 1)
+ * @param mem host physical memory (the shadow is written there)
+ * @param guest the guest's GDTR (base: guest-LINEAR; limit in bytes - 1)
  * @param reservedBase host-physical address of the reserved area (the shadow GDT is written
  *   there; the host GDTR addresses it at VMM_AREA_LINEAR, and segments are truncated below that)
  * @param ring the VM's ring policy (guest-ring.ts): the raised DPL, and where the guest's user
  *   code descriptors land (recorded, and made not present while `ring.hidden`); default 0/1/3 without recording
+ * @param read32 how the guest's table is read at its linear base (default: guest-physical,
+ *   right only while the guest's paging is off); a descriptor it cannot reach is shadowed as null
  * @returns the number of guest descriptors shadowed
  * @throws RangeError when the guest GDT would cover the VMM's LDT or TSS slot (limit > 0xFFEF)
  */
-export function buildShadowGdt(mem: PhysicalMemory, guest: GuestTableRegister, reservedBase: number, ring?: RingPolicy): number {
+export function buildShadowGdt(mem: PhysicalMemory, guest: GuestTableRegister, reservedBase: number, ring?: RingPolicy, read32: GuestRead32 = physicalRead32(mem, reservedBase)): number {
   const count = Math.min(Math.floor(((guest.limit & 0xffff) + 1) / 8), SHADOW_GDT_ENTRIES);
   if (count > VMM_LDT_INDEX) throw new RangeError('guest GDT uses the slots of the VMM LDT and TSS descriptors (8190, 8191): not supported');
   const gdt = reservedBase + SHADOW_GDT_OFFSET;
@@ -153,10 +176,9 @@ export function buildShadowGdt(mem: PhysicalMemory, guest: GuestTableRegister, r
   for (let n = 0; n < SHADOW_GDT_ENTRIES; n++) {
     let lo = 0;
     let hi = 0;
-    const from = guest.base + n * 8;
-    if (n > 0 && n < count && from + 8 <= reservedBase) {
-      const glo = mem.read32(from);
-      const ghi = mem.read32(from + 4);
+    const g = n > 0 && n < count ? readGuestDescriptor(read32, guest.base + n * 8) : null;
+    if (g !== null) {
+      const [glo, ghi] = g;
       [lo, hi] = shadowDescriptor(glo, ghi, VMM_AREA_LINEAR, ring?.kernelRing);
       if (ring) hi = noteGuestDescriptor(ring, ring.raisedGdt, ring.userCodeGdt, n, n << 3, gdt + n * 8, glo, ghi, hi);
     }
@@ -172,13 +194,14 @@ export function buildShadowGdt(mem: PhysicalMemory, guest: GuestTableRegister, r
 /**
  * Write the shadow LDT for a guest LDT (descriptors shadowed as in the GDT) and its
  * descriptor into shadow GDT slot VMM_LDT_INDEX.
- * @param guest the guest LDT's base (linear = physical) and limit (bytes - 1)
+ * @param guest the guest LDT's base (guest-LINEAR) and limit (bytes - 1)
  * @param ring as for `buildShadowGdt` (user code recorded in `ring.userCodeLdt`)
  * @param reservedBase host-physical address of the reserved area (the shadow LDT is written there)
+ * @param read32 as for `buildShadowGdt`
  * @returns the shadow LDT's LINEAR base (VMM_AREA_LINEAR + SHADOW_LDT_OFFSET) and limit, for the host LDTR cache
  * @throws RangeError when the guest LDT has more than SHADOW_LDT_ENTRIES descriptors
  */
-export function installShadowLdt(mem: PhysicalMemory, guest: GuestTableRegister, reservedBase: number, ring?: RingPolicy): GuestTableRegister {
+export function installShadowLdt(mem: PhysicalMemory, guest: GuestTableRegister, reservedBase: number, ring?: RingPolicy, read32: GuestRead32 = physicalRead32(mem, reservedBase)): GuestTableRegister {
   const count = Math.floor(((guest.limit >>> 0) + 1) / 8);
   if (count > SHADOW_LDT_ENTRIES) throw new RangeError(`guest LDT of ${count} descriptors exceeds the shadow LDT (${SHADOW_LDT_ENTRIES})`);
   const ldt = reservedBase + SHADOW_LDT_OFFSET;
@@ -188,12 +211,11 @@ export function installShadowLdt(mem: PhysicalMemory, guest: GuestTableRegister,
     dropRaisedEntries(ring, true);
   }
   for (let n = 0; n < count; n++) {
-    const from = guest.base + n * 8;
     let lo = 0;
     let hi = 0;
-    if (from + 8 <= reservedBase) {
-      const glo = mem.read32(from);
-      const ghi = mem.read32(from + 4);
+    const g = readGuestDescriptor(read32, guest.base + n * 8);
+    if (g !== null) {
+      const [glo, ghi] = g;
       [lo, hi] = shadowDescriptor(glo, ghi, VMM_AREA_LINEAR, ring?.kernelRing);
       if (ring) hi = noteGuestDescriptor(ring, ring.raisedLdt, ring.userCodeLdt, n, (n << 3) | 4, ldt + n * 8, glo, ghi, hi);
     }

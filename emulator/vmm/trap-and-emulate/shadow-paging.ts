@@ -46,10 +46,10 @@
  * walk raises VmmUnsupported and the VM stops with a message; nothing of the host or the VMM
  * area is ever mapped for the guest.
  *
- * NOT YET (said plainly): the shadow GDT/LDT builders (LGDT, LLDT, LTR exits) still read the guest's
- * descriptor tables at their base as guest-PHYSICAL addresses, right only while the guest
- * maps them identity (as the examples do); reading them through the guest's tables is to do.
- * Table pages stay write-protected after the guest stops using them
+ * The shadow GDT/LDT builders read the guest's descriptor tables at their guest-LINEAR base
+ * through the guest's tables (`readGuestLinear32`; descriptor-protection.ts).
+ *
+ * NOT YET (said plainly): table pages stay write-protected after the guest stops using them
  * as tables (writes to a recycled page keep exiting, correctly but slowly); a full pool drops
  * every shadow and starts again; the host never sees the guest's PCD/PWT/G bits.
  */
@@ -131,6 +131,42 @@ export function walkGuest(mem: PhysicalMemory, limit: number, regs: GuestPagingR
   if (write && !rw && (user || wp)) return { ok: false, errorCode: ec | PFEC_P };
   inRam(gpa, limit, 'page');
   return { ok: true, gpa, pdeAddr, pteAddr, rw, us, dirty };
+}
+
+/**
+ * Guest-physical address of guest-linear `lin` for a supervisor read, as the guest's own MMU
+ * would translate it (`walkGuest`; the identity while the guest's paging is off), or -1 when
+ * the guest does not map it or maps it at or beyond `limit` (the VM's RAM). Sets no A/D flag.
+ */
+export function guestLinearToPhysical(mem: PhysicalMemory, limit: number, regs: GuestPagingRegs, lin: number): number {
+  try {
+    const w = walkGuest(mem, limit, regs, lin >>> 0, false, false);
+    return w.ok ? w.gpa : -1;
+  } catch (e) {
+    if (e instanceof VmmUnsupported) return -1;
+    throw e;
+  }
+}
+
+/**
+ * The dword at guest-LINEAR `lin` read through the guest's own paging (the way the processor
+ * reads its descriptor tables, an implicit supervisor access: SDM Vol. 3A §3.5.1, §4.6), or
+ * null when a byte of it is not mapped by the guest or lies beyond its RAM. A dword crossing a
+ * page boundary is read byte by byte from both pages. Not modelled: the A flag the processor
+ * would set in the guest's paging entries for this access.
+ */
+export function readGuestLinear32(mem: PhysicalMemory, limit: number, regs: GuestPagingRegs, lin: number): number | null {
+  const a = lin >>> 0;
+  const pa = guestLinearToPhysical(mem, limit, regs, a);
+  if (pa < 0) return null;
+  if ((a & 0xfff) <= 0xffc) return pa + 4 <= limit ? mem.read32(pa) : null;
+  let v = 0;
+  for (let k = 0; k < 4; k++) {
+    const b = guestLinearToPhysical(mem, limit, regs, (a + k) >>> 0);
+    if (b < 0) return null;
+    v |= mem.read8(b) << (8 * k);
+  }
+  return v;
 }
 
 /**

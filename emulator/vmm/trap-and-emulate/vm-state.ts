@@ -35,6 +35,12 @@ export interface TrapAndEmulateState {
    * guest user mode reads SS0:ESP0 there (SDM Vol. 3A §6.12.1, §7.2.1).
    */
   tss: { base: number; limit: number; is32: boolean; /** The guest TR cache's access rights (VMCS layout): the descriptor's, busy. */ ar: number } | null;
+  /**
+   * The guest-physical frames behind the linear pages of the guest's GDT and LDT when they were
+   * last write-protected, as a signature (descriptor-protection.ts): a change means the shadow
+   * tables must be rebuilt from the frames now mapped. '' before the first protection.
+   */
+  descriptorFrames: string;
   /** The ring model's policy: kernel ring, the guest's user code descriptors (guest-ring.ts). */
   readonly ring: RingPolicy;
   /** The guest's CPL as the guest believes it: 0 in its kernel, 3 in user mode (guest-ring.ts). */

@@ -93,7 +93,7 @@ import { AR_DPL_MASK, AR_DPL_SHIFT, AR_P, AR_UNUSABLE, SystemType } from '../../
 import { dropRaisedEntries, ringPolicy } from './guest-ring';
 import { ExitReason } from '../../arch/vmx-exit-reasons';
 import { guestDescriptorTables, restoreByReloading, type HiddenStateLoss } from '../guest-state';
-import { protectDescriptorTables } from './descriptor-protection';
+import { guestTableReader, protectDescriptorTables } from './descriptor-protection';
 import { reservedAreaAccessOf, reservedAreaFaultOf } from './exits/reserved-area';
 import { VMM_AREA_LINEAR } from './shadow-gdt';
 
@@ -177,6 +177,7 @@ export class TrapAndEmulateVm implements GuestVm, VmmMonitor {
       ldtr: { selector: 0, base: 0, limit: 0 },
       tr: 0,
       tss: null,
+      descriptorFrames: '',
       ring: ringPolicy(model),
       guestCpl: 0,
       sysenterCs: 0,
@@ -376,7 +377,7 @@ export class TrapAndEmulateVm implements GuestVm, VmmMonitor {
     state.ring.userCodeLdt.length = 0;
     state.ring.raisedLdt.fill(0);
     dropRaisedEntries(state.ring, true);
-    buildShadowGdt(mem, state.gdtr, rb, state.ring);
+    buildShadowGdt(mem, state.gdtr, rb, state.ring, guestTableReader(state));
     for (let k = 0; k < TSS32_BYTES; k += 4) mem.write32(rb + VMM_TSS_OFFSET + k, 0);
     // I/O map base beyond the TSS limit: no I/O permission bitmap, so every IN/OUT at CPL 1 >
     // IOPL faults (SDM Vol. 1 §18.5.2). A base of 0 would make the TSS's own zero bytes a
@@ -404,7 +405,7 @@ export class TrapAndEmulateVm implements GuestVm, VmmMonitor {
     setCpl(cpu, kRing);
     setEflagsBits(cpu, EFLAGS_IF, EFLAGS_IF | EFLAGS_IOPL);
     state.paging.update(cpu, state, false); // the identity shadow: the guest runs without paging
-    protectDescriptorTables(cpu, state);
+    protectDescriptorTables(cpu, state, false);
     flushTlb(cpu, true);
     codeCache(cpu).flush();
     cpu.breakBlock = true;

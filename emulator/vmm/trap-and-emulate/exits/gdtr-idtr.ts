@@ -8,7 +8,7 @@
 import { ea, readV16, readV32 } from '../../../cpu/memory-access';
 import { RESUME, type ExitAction, type ExitContext } from '../../exit-dispatch';
 import { buildShadowGdt, installShadowLdt } from '../shadow-gdt';
-import { protectDescriptorTables } from '../descriptor-protection';
+import { guestTableReader, protectDescriptorTables } from '../descriptor-protection';
 import { VmmUnsupported } from '../virtual-delivery';
 import type { TrapAndEmulateState } from '../vm-state';
 import { exitInsn, retire } from './retire';
@@ -22,17 +22,19 @@ export function onGdtrIdtrAccess(ctx: ExitContext<TrapAndEmulateState>): ExitAct
   let base = readV32(cpu, insn.seg, (off + 2) >>> 0) >>> 0;
   if (!insn.o32) base &= 0xffffff;
   if (insn.reg === 2) {
+    // The guest's tables are read at their linear bases through its own paging (descriptor-protection.ts).
+    const read = guestTableReader(state);
     try {
-      buildShadowGdt(state.memory, { base, limit }, state.reservedBase, state.ring);
+      buildShadowGdt(state.memory, { base, limit }, state.reservedBase, state.ring, read);
       // The host LDTR still holds the shadow LDT: its descriptor slot comes back.
-      if ((state.ldtr.selector & 0xfffc) !== 0) installShadowLdt(state.memory, state.ldtr, state.reservedBase, state.ring);
+      if ((state.ldtr.selector & 0xfffc) !== 0) installShadowLdt(state.memory, state.ldtr, state.reservedBase, state.ring, read);
     } catch (e) {
       if (e instanceof RangeError) throw new VmmUnsupported(e.message);
       throw e;
     }
     state.gdtr.base = base;
     state.gdtr.limit = limit;
-    protectDescriptorTables(cpu, state); // the new GDT's pages write-protected, the old ones released
+    protectDescriptorTables(cpu, state, false); // the new GDT's pages write-protected, the old ones released
     ctx.charge(64);
   } else {
     state.idtr.base = base;

@@ -13,18 +13,25 @@
  *         reads SS0:ESP0 at each event (virtual-delivery.ts). (The copy of ESP0 into the
  *         VMM TSS's ring-1 slot below is never used: every event is intercepted.)
  *
+ * The guest's GDT, LDT and TSS are read at their guest-LINEAR addresses through the guest's
+ * own paging (descriptor-protection.ts `guestTableReader`); a GDT entry the guest does not map
+ * is a guest #PF (error code: supervisor read, not present; the virtual CR2 its address), as
+ * the processor's own descriptor read would take (SDM Vol. 3A §4.7).
+ *
  * SLDT and STR do not fault at CPL 1 and never come here.
  * NOT YET: the guest LDT and TSS are not write-protected — a later change of the guest's
  * LDT descriptors or of its TSS.ESP0 reaches the shadow only at the next LLDT / LTR; 16-bit
  * TSSs give no ring-1 stack.
  */
 import { AR_P, AR_UNUSABLE, decodeDescriptor, SystemType } from '../../../arch/segments';
-import { gp, np } from '../../../cpu/fault';
+import { Vector } from '../../../arch/exceptions';
+import { CpuFault, gp, np } from '../../../cpu/fault';
 import { ea, readV16 } from '../../../cpu/memory-access';
 import { getReg16 } from '../../../cpu/operands';
 import { RESUME, type ExitAction, type ExitContext } from '../../exit-dispatch';
 import { installShadowLdt, shadowDescriptor, VMM_AREA_LINEAR, VMM_LDT_SELECTOR, VMM_TSS_OFFSET } from '../shadow-gdt';
-import { protectDescriptorTables } from '../descriptor-protection';
+import { guestTableReader, protectDescriptorTables } from '../descriptor-protection';
+import { guestLinearToPhysical, walkGuest } from '../shadow-paging';
 import { dropRaisedEntries } from '../guest-ring';
 import { VmmUnsupported } from '../virtual-delivery';
 import type { TrapAndEmulateState } from '../vm-state';
@@ -41,16 +48,37 @@ const TSS_SS1 = 0x10;
 const TSS_BUSY_BIT_HI = 1 << 9;
 
 /**
- * A descriptor of the guest's GDT (guest-physical = linear in this slice).
- * @throws CpuFault #GP(selector) when TI = 1 or the entry lies beyond the guest GDT limit
+ * A descriptor of the guest's GDT, read at its guest-linear address through the guest's paging.
+ * @returns the descriptor's dwords and the guest-PHYSICAL address of its high dword (`hiAt`, for the busy bit)
+ * @throws CpuFault #GP(selector) when TI = 1 or the entry lies beyond the guest GDT limit;
+ *   #PF (virtual CR2 set) when the guest does not map it; #GP(selector) when it maps it beyond its RAM
  */
-function guestGdtEntry(state: TrapAndEmulateState, sel: number): { at: number; lo: number; hi: number } {
+function guestGdtEntry(state: TrapAndEmulateState, sel: number): { hiAt: number; lo: number; hi: number } {
   if (sel & 4) throw gp(sel & 0xfffc, `selector 0x${sel.toString(16)} names the LDT, not the GDT`);
   const index = sel >>> 3;
   if (index * 8 + 7 > state.gdtr.limit) throw gp(sel & 0xfffc, `selector 0x${sel.toString(16)} lies beyond the guest GDT limit`);
-  const at = state.gdtr.base + index * 8;
-  if (at + 8 > state.reservedBase) throw gp(sel & 0xfffc, `guest descriptor 0x${sel.toString(16)} lies in the VMM's reserved area`);
-  return { at, lo: state.memory.read32(at), hi: state.memory.read32(at + 4) };
+  const at = (state.gdtr.base + index * 8) >>> 0;
+  const loAt = guestLinearToPhysical(state.memory, state.reservedBase, state, at);
+  const hiAt = guestLinearToPhysical(state.memory, state.reservedBase, state, (at + 4) >>> 0);
+  if (loAt < 0 || hiAt < 0) {
+    const missing = loAt < 0 ? at : (at + 4) >>> 0;
+    // Not mapped by the guest → its #PF; mapped beyond its RAM → refused like a descriptor in the VMM's area.
+    if (state.cr0 >>> 31 && !guestMaps(state, missing)) {
+      state.cr2 = missing;
+      throw new CpuFault(Vector.PF, 0, `guest GDT entry 0x${sel.toString(16)} at linear 0x${missing.toString(16)} is not mapped`);
+    }
+    throw gp(sel & 0xfffc, `guest descriptor 0x${sel.toString(16)} lies beyond the guest's RAM`);
+  }
+  return { hiAt, lo: state.memory.read32(loAt), hi: state.memory.read32(hiAt) };
+}
+
+/** Whether the guest's page tables map guest-linear `lin` at all (to any frame, within RAM or not). */
+function guestMaps(state: TrapAndEmulateState, lin: number): boolean {
+  try {
+    return walkGuest(state.memory, 0xffffffff, state, lin, false, false).ok;
+  } catch {
+    return true;
+  }
 }
 
 export function onLdtrTrAccess(ctx: ExitContext<TrapAndEmulateState>): ExitAction {
@@ -73,7 +101,7 @@ export function onLdtrTrAccess(ctx: ExitContext<TrapAndEmulateState>): ExitActio
       if (!(d.ar & AR_P)) throw np(sel & 0xfffc, `LLDT: LDT 0x${sel.toString(16)} is not present`);
       let shadow;
       try {
-        shadow = installShadowLdt(mem, { base: d.base, limit: d.limit }, state.reservedBase, state.ring);
+        shadow = installShadowLdt(mem, { base: d.base, limit: d.limit }, state.reservedBase, state.ring, guestTableReader(state));
       } catch (err) {
         if (err instanceof RangeError) throw new VmmUnsupported(err.message);
         throw err;
@@ -89,19 +117,22 @@ export function onLdtrTrAccess(ctx: ExitContext<TrapAndEmulateState>): ExitActio
     if (type !== SystemType.TSS32_AVAILABLE && type !== SystemType.TSS16_AVAILABLE) throw gp(sel & 0xfffc, `LTR: selector 0x${sel.toString(16)} is not an available TSS`);
     if (!(d.ar & AR_P)) throw np(sel & 0xfffc, `LTR: TSS 0x${sel.toString(16)} is not present`);
     const hi = e.hi | TSS_BUSY_BIT_HI;
-    mem.write32(e.at + 4, hi);
+    mem.write32(e.hiAt, hi);
     const [slo, shi] = shadowDescriptor(e.lo, hi, VMM_AREA_LINEAR, state.ring.kernelRing);
     mem.write32(state.reservedBase + (sel >>> 3) * 8, slo);
     mem.write32(state.reservedBase + (sel >>> 3) * 8 + 4, shi);
     state.tr = sel;
     state.tss = { base: d.base >>> 0, limit: d.limit >>> 0, is32: type === SystemType.TSS32_AVAILABLE, ar: d.ar | (TSS_BUSY_BIT_HI >>> 8) };
-    if (type === SystemType.TSS32_AVAILABLE && d.limit >= TSS_SS0 + 1 && d.base + TSS_SS0 + 2 <= state.reservedBase) {
+    const read = guestTableReader(state);
+    const esp0 = read((d.base + TSS_ESP0) >>> 0);
+    const ss0 = read((d.base + TSS_SS0) >>> 0);
+    if (type === SystemType.TSS32_AVAILABLE && d.limit >= TSS_SS0 + 1 && esp0 !== null && ss0 !== null) {
       const vmmTss = state.reservedBase + VMM_TSS_OFFSET;
-      mem.write32(vmmTss + TSS_ESP1, mem.read32(d.base + TSS_ESP0));
-      mem.write32(vmmTss + TSS_SS1, (mem.read16(d.base + TSS_SS0) & 0xfffc) | 1);
+      mem.write32(vmmTss + TSS_ESP1, esp0);
+      mem.write32(vmmTss + TSS_SS1, (ss0 & 0xfffc) | 1);
     }
   }
-  protectDescriptorTables(cpu, state); // LLDT: the guest LDT's pages write-protected
+  protectDescriptorTables(cpu, state, false); // LLDT: the guest LDT's pages write-protected (its shadow just built)
   retire(cpu, insn);
   return RESUME;
 }

@@ -30,6 +30,7 @@
  * emulation of a privileged instruction whose operand lies in the area (LGDT [0xFFC00000])
  * reflects #GP.
  */
+import { guestTableReader } from '../descriptor-protection';
 import { Vector } from '../../../arch/exceptions';
 import { AR_CODE, AR_DC, AR_S, AR_UNUSABLE, decodeDescriptor, SegReg } from '../../../arch/segments';
 import type { Cpu, CpuEvent } from '../../../cpu/cpu';
@@ -64,8 +65,8 @@ function readsDescriptors(insn: Insn): boolean {
 
 /**
  * The limit (bytes - 1) the guest's own descriptor gives segment register `s`, or -1 when it
- * cannot be known: the guest descriptor (read at the guest's GDT/LDT base as guest-physical,
- * as the shadow builders do) must still have the cached base.
+ * cannot be known: the guest descriptor (read at the guest's GDT/LDT linear base through the
+ * guest's paging, as the shadow builders do) must still have the cached base.
  */
 function guestLimitOf(cpu: Cpu, state: TrapAndEmulateState, s: number): number {
   const seg = cpu.segs[s];
@@ -75,8 +76,11 @@ function guestLimitOf(cpu: Cpu, state: TrapAndEmulateState, s: number): number {
   const off = sel & 0xfff8;
   if (off + 7 > table.limit) return -1;
   const at = (table.base + off) >>> 0;
-  if (at + 8 > state.reservedBase) return -1;
-  const d = decodeDescriptor(state.memory.read32(at), state.memory.read32(at + 4));
+  const read = guestTableReader(state);
+  const lo = read(at);
+  const hi = read((at + 4) >>> 0);
+  if (lo === null || hi === null) return -1;
+  const d = decodeDescriptor(lo, hi);
   if (!(d.ar & AR_S) || d.base >>> 0 !== seg.base >>> 0) return -1;
   return d.limit >>> 0;
 }
