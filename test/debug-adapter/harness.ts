@@ -34,21 +34,50 @@ export function useDebugClient(): { dc: () => DebugClient } {
   return { dc: () => client };
 }
 
-/** 1-based line of the `; @bp:name` marker in a fixture. */
+/** The example kernels (and their %include directory, lib/*.inc). */
+export const EXAMPLES = path.join(ROOT, 'examples');
+export const HELLO = path.join(EXAMPLES, 'hello.asm');
+export const SENSITIVE = path.join(EXAMPLES, 'sensitive.asm');
+export const TASKS = path.join(EXAMPLES, 'tasks.asm');
+export const TRIPLE_FAULT = path.join(FIXTURES, 'triple-fault.asm');
+
+/**
+ * Breakpoint anchors in the example kernels, which carry no test markers: the named line is the
+ * `nth` (default 1st) line whose text contains `code`. A changed example fails loudly here.
+ */
+const EXAMPLE_ANCHORS: Record<string, Record<string, { code: string; nth?: number }>> = {
+  [HELLO]: {
+    start: { code: 'mov     esp, stack_top' },
+    'call-puts': { code: 'call    puts' },
+    'after-call': { code: 'wait until the last byte has left the UART' },
+    'puts-body': { code: 'lodsb' },
+    loop: { code: 'jmp     puts' },
+  },
+  [SENSITIVE]: {
+    'fs-moved': { code: 'mov     eax, [fs:0]', nth: 2 },
+    'identity-map': { code: 'call    build_identity_map' },
+    paged: { code: 'mov     edx, CR0_PAGED' },
+  },
+};
+
+/**
+ * 1-based line of breakpoint `name` in `file`: a `; @bp:name` marker in a test fixture, or an
+ * anchor of EXAMPLE_ANCHORS in an example kernel.
+ * @throws Error when the marker or the anchored line is missing (or the anchor is ambiguous)
+ */
 export function marker(file: string, name: string): number {
   const lines = fs.readFileSync(file, 'utf8').split('\n');
+  const anchor = EXAMPLE_ANCHORS[file]?.[name];
+  if (anchor) {
+    const hits = lines.flatMap((l, k) => (l.includes(anchor.code) ? [k + 1] : []));
+    const line = hits[(anchor.nth ?? 1) - 1];
+    if (line === undefined) throw new Error(`anchor ${name} ('${anchor.code}' #${anchor.nth ?? 1}) not found in ${file}`);
+    return line;
+  }
   const k = lines.findIndex((l) => l.includes(`@bp:${name}`));
   if (k < 0) throw new Error(`no marker @bp:${name} in ${file}`);
   return k + 1;
 }
-
-export const HELLO = path.join(FIXTURES, 'hello.asm');
-
-export const SENSITIVE = path.join(FIXTURES, 'sensitive.asm');
-export const TASKS = path.join(FIXTURES, 'tasks.asm');
-export const TRIPLE_FAULT = path.join(FIXTURES, 'triple-fault.asm');
-/** The examples' %include directory (lib/*.inc), for the fixtures copied from examples/. */
-export const EXAMPLES = path.join(ROOT, 'examples');
 
 /** Launch attributes of the tests (program plus the contracts' optional attributes). */
 export type TestLaunch = Record<string, unknown>;

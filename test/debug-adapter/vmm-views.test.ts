@@ -1,6 +1,6 @@
 /**
  * What the adapter shows of a guest under trap-and-emulate (and of its segments on the bare
- * machine), on test/fixtures/debug/sensitive.asm: the `vanderpool/vmInfo`, `exitCounts` and
+ * machine), on examples/sensitive.asm: the `vanderpool/vmInfo`, `exitCounts` and
  * `hole` custom events in the contracts' shapes, the virtualization-holes filter, the VMCS /
  * VM exits / Paging scopes (guest tables with the shadow beside them), the FS hidden cache vs
  * its moved GDT descriptor (`differs`: '≠' in the value, a 'virtual' row), and the
