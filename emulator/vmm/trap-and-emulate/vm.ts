@@ -72,7 +72,8 @@ import { programInterruptHardware } from '../../machine/bios/post';
 import { IoBus } from '../../memory/io-bus';
 import { PhysicalMemory } from '../../memory/physical-memory';
 import { dispatchExit, exitActionOfError, stop, type ExitAction, type ExitVcpu } from '../exit-dispatch';
-import { ExitStats } from '../exit-stats';
+import { EXIT_TRANSITION_COST, ExitStats } from '../exit-stats';
+import { recordExit } from '../exit-info';
 import { sdmCause, vmmCause } from '../exit-cause';
 import { HoleLog, hiddenStateHole, type HoleListener } from '../hole-log';
 import type { SensitiveEvent } from '../../cpu/sensitive';
@@ -535,10 +536,24 @@ export class TrapAndEmulateVm implements GuestVm, VmmMonitor {
         return { kind: 'resume' };
       } catch (e) {
         if (!(e instanceof CpuFault)) return this.actionOfError(e);
-        if (current.vector === Vector.DF) return stop(`guest triple fault: ${e} while delivering ${current}`);
+        if (current.vector === Vector.DF) return this.tripleFault(`guest triple fault: ${e} while delivering ${current}`);
         current = isDoubleFaultPair(current.vector, e.vector) ? new CpuFault(Vector.DF, 0, `double fault: ${e} while delivering ${current}`) : e;
       }
     }
+  }
+
+  /**
+   * A guest triple fault: as VT-x does (SDM Vol. 3C §26.2 "Other Causes of VM Exits": a
+   * triple fault causes a VM exit), record an exit of basic reason TRIPLE_FAULT with the
+   * guest state at the fault, so the exit table and the debugger show it; then the VM stops.
+   */
+  private tripleFault(message: string): ExitAction {
+    this.saveState();
+    const v = this.vmcs;
+    recordExit(v, { reason: ExitReason.TRIPLE_FAULT });
+    const eip = v.read(VMCS.GUEST_RIP);
+    this.stats.record(sdmCause(ExitReason.TRIPLE_FAULT), v.read(VMCS.GUEST_CS_SELECTOR), eip, (v.read(VMCS.GUEST_CS_BASE) + eip) >>> 0, EXIT_TRANSITION_COST);
+    return stop(message);
   }
 
   /** Save the guest state as VM exit does, then overlay what the guest believes (virtual IF, CRs, GDTR, IDTR). */

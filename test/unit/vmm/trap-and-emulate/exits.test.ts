@@ -342,6 +342,10 @@ gp_handler:
     const vm = guestVm(`xor ecx, ecx\ndiv ecx\n${EXIT}`);
     const stop = runGuest(vm);
     expect(stop.kind === 'stopped' && stop.message).toMatch(/^guest triple fault: .*while delivering #DF/);
+    // As on VT-x, the triple fault is itself an exit: TRIPLE_FAULT, at the faulting DIV.
+    expect(count(vm, ExitReason.TRIPLE_FAULT)).toBe(1);
+    expect(vm.vmcs.read(VMCS.VM_EXIT_REASON)).toBe(ExitReason.TRIPLE_FAULT);
+    expect(vm.vmcs.read(VMCS.GUEST_RIP)).toBe(0x100002);
   });
 
   it('HLT with the virtual IF clear stops the VM: nothing can wake the vCPU', () => {
