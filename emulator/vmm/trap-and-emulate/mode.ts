@@ -27,6 +27,7 @@ export const TRAP_AND_EMULATE: VmmMode<TrapAndEmulateState> = {
   handlers: {
     [ExitReason.EXCEPTION_NMI]: onReflect,
     [ExitReason.EXTERNAL_INTERRUPT]: onReflect,
+    [ExitReason.INTERRUPT_WINDOW]: onReflect,
     [VmmExitReason.SOFTWARE_INTERRUPT]: onReflect,
     [ExitReason.IO_INSTRUCTION]: onIoInstruction,
     [ExitReason.HLT]: onHlt,

@@ -18,6 +18,14 @@ import type { VmDevices } from './vm-devices';
 export interface TrapAndEmulateState {
   /** Virtual EFLAGS.IF: what the guest kernel believes (the host's IF stays 1 while the guest runs). */
   vif: boolean;
+  /**
+   * Set when an emulated instruction (STI, IRET, SYSEXIT …) set the virtual IF while the VM's
+   * PIC held an interrupt back: the interrupt that arrives next was waiting for this interrupt
+   * window, and its exit is INTERRUPT_WINDOW (as VT-x's "interrupt-window exiting" reports the
+   * moment, SDM Vol. 3C §26.7.5) rather than EXTERNAL_INTERRUPT. Cleared when it arrives or
+   * the virtual IF is cleared again.
+   */
+  windowOpen: boolean;
   /** Virtual control registers (uint32). */
   cr0: number;
   cr2: number;

@@ -169,6 +169,7 @@ export class TrapAndEmulateVm implements GuestVm, VmmMonitor {
     this.devices = new VmDevices(this.cpu, options.serial ?? null, options.instructionsPerSecond);
     this.state = {
       vif: false,
+      windowOpen: false,
       cr0: 0,
       cr2: 0,
       cr3: 0,
@@ -455,6 +456,13 @@ export class TrapAndEmulateVm implements GuestVm, VmmMonitor {
       state.paging.closeArea(cpu);
     }
     const c = classifyEvent(cpu, event, state.guestCpl === 0);
+    if (event.type === 'external-interrupt' && state.windowOpen) {
+      // The interrupt the guest held back with IF = 0, delivered as the window opened: no
+      // interruption information (VT-x records none for this exit; the VMM injects the event).
+      c.info = { reason: ExitReason.INTERRUPT_WINDOW };
+    }
+    if (event.type === 'external-interrupt') state.windowOpen = false;
+    const vifBefore = state.vif;
     if (pagingReason === undefined && c.vmmReason === undefined && c.info.reason === ExitReason.EXCEPTION_NMI) {
       // A #GP from a segment limit the VMM truncated below its area: emulated (exits/reserved-area.ts).
       state.areaAccess = reservedAreaAccessOf(cpu, state, event);
@@ -473,6 +481,8 @@ export class TrapAndEmulateVm implements GuestVm, VmmMonitor {
     state.insn = null;
     state.pageFault = null;
     state.areaAccess = null;
+    if (!state.vif) state.windowOpen = false;
+    else if (!vifBefore && this.devices.pic.pending()) state.windowOpen = true;
     if (!this.preserveHiddenState && action.kind !== 'stop' && this.stopped === null && !state.paging.areaOpened) this.reloadSegmentRegisters();
     if (action.kind === 'wait') cpu.halted = true;
     else if (action.kind === 'stop') this.stop(action.message);

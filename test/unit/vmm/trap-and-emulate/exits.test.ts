@@ -348,6 +348,52 @@ gp_handler:
     expect(vm.vmcs.read(VMCS.GUEST_RIP)).toBe(0x100002);
   });
 
+  it('an interrupt held back while the virtual IF was 0 exits as INTERRUPT_WINDOW when STI opens the window; later ones are EXTERNAL_INTERRUPT', () => {
+    const gate = (label: string): string => `dw (${label} - $$ + 0x100000) & 0xFFFF, 0x08, 0x8E00, (${label} - $$ + 0x100000) >> 16`;
+    const vm = guestVm(`
+        cli
+        lidt    [idtr]
+        mov al, 0x11            ; the master 8259A: ICW1-ICW4, IRQ 0 at vector 8, only IRQ 0 unmasked
+        out 0x20, al
+        mov al, 0x08
+        out 0x21, al
+        mov al, 0x04
+        out 0x21, al
+        mov al, 0x01
+        out 0x21, al
+        mov al, 0xFE
+        out 0x21, al
+        mov al, 0x34            ; PIT counter 0, mode 2, divisor 100: a tick every ~84 us of virtual time
+        out 0x43, al
+        mov al, 100
+        out 0x40, al
+        xor al, al
+        out 0x40, al
+        mov ecx, 50000          ; several ticks fall due while IF = 0: IRQ 0 waits in the PIC
+spin:   dec ecx
+        jnz spin
+        sti
+        nop
+wait:   jmp wait
+handler:
+        inc dword [ticks]
+        mov al, 0x20            ; EOI
+        out 0x20, al
+        cmp dword [ticks], 2
+        jb .back
+        ${EXIT}
+.back:  iretd
+        align 8
+idt:    times 8 dq 0
+        ${gate('handler')}
+idtr:   dw 9 * 8 - 1
+        dd idt
+ticks:  dd 0`);
+    expect(runGuest(vm, 5_000_000)).toEqual({ kind: 'exit', status: 1 });
+    expect(count(vm, ExitReason.INTERRUPT_WINDOW)).toBe(1);
+    expect(count(vm, ExitReason.EXTERNAL_INTERRUPT)).toBe(1);
+  });
+
   it('HLT with the virtual IF clear stops the VM: nothing can wake the vCPU', () => {
     const vm = guestVm(`cli\nhlt\n${EXIT}`);
     expect(runGuest(vm)).toEqual({ kind: 'stopped', message: 'HLT with the virtual IF = 0: nothing can wake the vCPU' });
