@@ -6,14 +6,13 @@
  *     columns (bare | 0/1/3 | 0/3/3) and `≠` where a VMM column differs from the bare
  *     machine — the virtualization holes (and anything else that differs, which would be a
  *     VMM bug). A run that stops early leaves its later cells empty (`—`) and its stop
- *     message is printed under the table. A ring model this build does not implement (the
- *     VM ignores the option) is said so plainly instead of being shown.
+ *     message is printed under the table.
  *  2. hello, tasks and mmu-heavy together on one multi-VM host (emulator/vmm/host.ts), once
- *     per implemented ring model, consoles prefixed, then how each ended and whether its
- *     output equals its .expected.
+ *     per ring model, consoles prefixed, then how each ended and whether its output equals
+ *     its .expected.
  */
 import { Host } from '../emulator/vmm/host';
-import type { RingModel } from '../emulator/vmm/guest-vm';
+import { RING_MODELS, type RingModel } from '../emulator/vmm/guest-vm';
 import { TrapAndEmulateVm } from '../emulator/vmm/trap-and-emulate/vm';
 import { Machine } from '../emulator/machine/machine';
 import { PrefixedConsole } from './prefixed-console';
@@ -45,20 +44,14 @@ function runBare(image: Uint8Array): GuestRun {
   return { output, ended: describeStop(stop), ok: stop.kind === 'exit' && stop.status === 1 };
 }
 
-/**
- * A trap-and-emulate VM with the ring model, or null when this build's VM does not implement
- * it (the option is passed as a variable: a VM without it ignores it and keeps its default).
- */
-function vmWith(model: RingModel, serial: (b: number) => void): TrapAndEmulateVm | null {
-  const options = { memoryMiB: 32, serial, ringModel: model };
-  const vm = new TrapAndEmulateVm(options);
-  return vm.ringModel === model ? vm : null;
+/** A 32 MiB trap-and-emulate VM with the ring model, COM1 bytes to `serial`. */
+function vmWith(model: RingModel, serial: (b: number) => void): TrapAndEmulateVm {
+  return new TrapAndEmulateVm({ memoryMiB: 32, serial, ringModel: model });
 }
 
-function runVmm(image: Uint8Array, model: RingModel): GuestRun | null {
+function runVmm(image: Uint8Array, model: RingModel): GuestRun {
   let output = '';
   const vm = vmWith(model, (b) => (output += String.fromCharCode(b)));
-  if (vm === null) return null;
   const load = vm.loadMultiboot(image);
   if (!load.ok) throw new Error(load.error.message);
   const stop = vm.run(MAX_INSTRUCTIONS);
@@ -80,11 +73,10 @@ function checks(output: string): Map<string, string> {
 
 /** Section 1: sensitive side by side. */
 export function showSensitiveSideBySide(image: Uint8Array): void {
-  const models: RingModel[] = ['0/1/3', '0/3/3'];
+  const models = RING_MODELS;
   console.log('=== sensitive — bare machine | trap-and-emulate 0/1/3 | trap-and-emulate 0/3/3 (≠: differs from bare: a hole) ===');
   const bare = runBare(image);
-  const runs = models.map((m) => ({ model: m, run: runVmm(image, m) }));
-  const present = runs.filter((r) => r.run !== null) as { model: RingModel; run: GuestRun }[];
+  const present = models.map((m) => ({ model: m, run: runVmm(image, m) }));
   const bareRows = checks(bare.output);
   const vmmRows = present.map((r) => checks(r.run.output));
   const w = [50, 12, ...present.map(() => 14)];
@@ -114,18 +106,17 @@ export function showSensitiveSideBySide(image: Uint8Array): void {
     const missing = [...bareRows.keys()].filter((key) => !vmmRows[k].has(key)).length;
     console.log(`  ${''.padEnd(10)}${r.model}: ${r.run.ended}; ${holes[k]} check${holes[k] === 1 ? '' : 's'} differ${missing > 0 ? `, ${missing} not reached` : ''}`);
   }
-  for (const r of runs) if (r.run === null) console.log(`  ring model ${r.model}: NOT IMPLEMENTED in this build (the trap-and-emulate VM ignores the option), so it has no column`);
   console.log('');
 }
 
 /**
  * Section 2: several guests at once on one host, consoles prefixed: each guest once per ring
- * model this build implements (the ring model is chosen per VM), all on the same host.
+ * model (the ring model is chosen per VM), all on the same host.
  * @param guests name and image of each guest, with its expected COM1 output
  * @returns whether every guest exited with status 1 and printed its expected output
  */
 export function showMultiVm(guests: { name: string; image: Uint8Array; expected: string }[]): boolean {
-  const models = (['0/1/3', '0/3/3'] as RingModel[]).filter((m) => vmWith(m, () => undefined) !== null);
+  const models = RING_MODELS;
   const vms = models.flatMap((model) => guests.map((g) => ({ ...g, model })));
   console.log(`=== ${guests.map((g) => g.name).join(' + ')} under ring model${models.length > 1 ? 's' : ''} ${models.join(' and ')}: ${vms.length} VMs on one multi-VM host (slices of ${SLICE.toLocaleString('en-US')} instructions) ===`);
   const host = new Host({ sliceInstructions: SLICE, maxInstructionsPerVm: MAX_INSTRUCTIONS });
@@ -138,7 +129,7 @@ export function showMultiVm(guests: { name: string; image: Uint8Array; expected:
     const vm = vmWith(g.model, (b) => {
       outputs[i] += String.fromCharCode(b);
       con.writeByte(b);
-    })!;
+    });
     const load = vm.loadMultiboot(g.image);
     if (!load.ok) throw new Error(`${g.name}: ${load.error.message}`);
     host.add(name, vm);
@@ -156,7 +147,6 @@ export function showMultiVm(guests: { name: string; image: Uint8Array; expected:
     if (!(matches && end.kind === 'exit' && end.status === 1)) all = false;
     console.log(`  ${h.name.padEnd(width)}${ended}; ${h.vm.cpu.icount.toLocaleString('en-US')} instructions in ${h.slices} slices; output ${matches ? 'equals' : 'DIFFERS from'} examples/${vms[i].name}.expected`);
   }
-  if (!models.includes('0/3/3')) console.log('  ring model 0/3/3: NOT IMPLEMENTED in this build, so no VM runs under it');
   console.log(`  ${host.worldSwitches.toLocaleString('en-US')} world switches, ${ms.toFixed(0)} ms host time`);
   console.log('');
   return all;

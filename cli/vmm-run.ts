@@ -35,8 +35,6 @@ import { RING_MODELS, VMM_KINDS, type RingModel, type VmmKind } from '../emulato
 
 /** `--vmm` and `--ring-model` values: emulator/vmm/guest-vm.ts. */
 export { RING_MODELS, VMM_KINDS, type RingModel, type VmmKind };
-/** The ring models the trap-and-emulate VMM implements. */
-const IMPLEMENTED_RING_MODELS: readonly RingModel[] = ['0/1/3', '0/3/3'];
 
 /** How many guest EIPs the `--stats` top list names. */
 const TOP_EIPS = 8;
@@ -57,7 +55,7 @@ export interface VmmOptions {
  * Check `--vmm` and `--ring-model` against each other and the rest of the command line,
  * before anything is read or created.
  * @returns the VMM to use and, for a VMM, its ring model
- * @throws UsageError for --ring-model without a VMM, an unimplemented ring model, or an option the VMM cannot honour
+ * @throws UsageError for --ring-model without a VMM, an unknown ring model, or an option the VMM cannot honour
  */
 export function checkVmmOptions(options: VmmOptions & ProgramOptions & { trace?: boolean }): { vmm: 'native' } | { vmm: 'trap-and-emulate'; ringModel: RingModel } {
   const vmm = options.vmm ?? 'native';
@@ -67,8 +65,8 @@ export function checkVmmOptions(options: VmmOptions & ProgramOptions & { trace?:
     return { vmm };
   }
   const ringModel = options.ringModel ?? '0/1/3';
-  if (!IMPLEMENTED_RING_MODELS.includes(ringModel)) {
-    throw new UsageError(`--ring-model ${ringModel} is not implemented: --vmm trap-and-emulate implements ring models ${IMPLEMENTED_RING_MODELS.join(', ')}`);
+  if (!(RING_MODELS as readonly string[]).includes(ringModel)) {
+    throw new UsageError(`--ring-model ${ringModel} is unknown: --vmm trap-and-emulate implements ring models ${RING_MODELS.join(', ')}`);
   }
   const conflict =
     options.bios !== undefined ? '--bios' : options.boot !== undefined ? '--boot' : options.loadAddress !== undefined ? '--load-address' : options.mode !== undefined ? '--mode' : options.append !== undefined ? '--append' : options.trace ? '--trace' : null;
