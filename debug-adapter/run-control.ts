@@ -185,7 +185,7 @@ export class RunControl {
 
   /**
    * Run the VMs round-robin until one stops for a reason to report.
-   * @returns the stop, 'ended' when every VM has ended, or null while nothing is to report (never)
+   * @returns the stop, 'ended' when every VM has ended, or 'abandoned' when restart/terminate replaced the VMs meanwhile
    */
   private async runSlices(targets: Target[]): Promise<StopInfo | 'ended' | 'abandoned'> {
     let last = performance.now();

@@ -1,7 +1,7 @@
 /**
  * The `vanderpool` debugger's configurations and adapter:
- *  - initial configurations for a new launch.json (one per open guest-assembly file's kind:
- *    the active file, and a template);
+ *  - initial configurations for a new launch.json: the active file under trap-and-emulate
+ *    0/1/3 and on the bare machine (VS Code adds package.json's `initialConfigurations`);
  *  - `resolveDebugConfiguration`, so that F5 on an .asm file with no launch.json runs that file
  *    with the settings' `vanderpool.vmm`, `vanderpool.ringModel`, `vanderpool.memory` and
  *    `vanderpool.includePaths`, and a launch.json entry that leaves them out gets them too;
@@ -39,7 +39,7 @@ function activeSourceFile(): vscode.Uri | undefined {
 }
 
 export class VanderpoolConfigurationProvider implements vscode.DebugConfigurationProvider {
-  /** launch.json's first entries: run the active file under the settings' mode, and under the other technique. */
+  /** launch.json's first entries: run the active file (`${file}`) under trap-and-emulate 0/1/3, and on the bare machine. */
   provideDebugConfigurations(): vscode.DebugConfiguration[] {
     return [
       { type: DEBUG_TYPE, request: 'launch', name: 'Vanderpool: run the current guest (trap-and-emulate 0/1/3)', program: '${file}', vmm: 'trap-and-emulate', ringModel: '0/1/3', memory: 32, stopOnEntry: false },
