@@ -23,13 +23,12 @@ import { basename, extname } from 'node:path';
 import { SegReg } from '../emulator/arch/segments';
 import { Host, type HostedVm } from '../emulator/vmm/host';
 import { TrapAndEmulateVm } from '../emulator/vmm/trap-and-emulate/vm';
-import { VmmUnsupported } from '../emulator/vmm/trap-and-emulate/virtual-delivery';
 import { planBoot, type ProgramOptions } from './boot-program';
 import { EXIT_INSTRUCTION_LIMIT, EXIT_INTERRUPTED, EXIT_OK, EXIT_VMM_STOPPED, guestExitCode } from './exit-codes';
 import { OutputSink } from './output-sink';
 import { PrefixedConsole } from './prefixed-console';
 import { UsageError } from './usage-error';
-import { checkVmmOptions, checkVmmPlan, formatVmStats, type VmmOptions } from './vmm-run';
+import { bootTrapAndEmulate, checkVmmOptions, checkVmmPlan, formatVmStats, type VmmOptions } from './vmm-run';
 
 /** Default `--slice`: instructions a VM runs before the host switches to the next. */
 export const DEFAULT_SLICE = 100_000;
@@ -135,25 +134,7 @@ export async function runMultiVmCommand(files: readonly string[], options: Multi
       const name = `vm${i} ${basename(plan.file, extname(plan.file))}`;
       const console_ = new PrefixedConsole(`[${name}] `, (text) => serial.writeText(text));
       consoles.push(console_);
-      // ringModel and preserveHiddenState are passed for the VM to honour when it has them;
-      // checkVmmOptions has already refused ring models the VMM does not implement.
-      const vmOptions = { memoryMiB: options.memory, serial: (b: number) => console_.writeByte(b), ringModel: planned.ringModel, preserveHiddenState: options.preserveHiddenState ?? true };
-      let vm: TrapAndEmulateVm;
-      try {
-        vm = new TrapAndEmulateVm(vmOptions);
-      } catch (err) {
-        if (err instanceof RangeError) throw new UsageError(`cannot boot '${plan.file}' under the VMM: ${err.message}`);
-        throw err;
-      }
-      let result;
-      try {
-        result = vm.loadMultiboot(plan.image);
-      } catch (err) {
-        if (err instanceof VmmUnsupported) throw new UsageError(`cannot boot '${plan.file}' under the VMM: ${err.message}`);
-        throw err;
-      }
-      if (!result.ok) throw new UsageError(`cannot boot '${plan.file}' under the VMM: ${result.error.message}`);
-      for (const w of result.image.warnings) stderr(`vanderpool: warning: ${plan.file}: ${w}\n`);
+      const vm = bootTrapAndEmulate(plan, { memoryMiB: options.memory, serial: (b: number) => console_.writeByte(b), ringModel: planned.ringModel, preserveHiddenState: options.preserveHiddenState ?? true }, stderr);
       host.add(name, vm);
     }
 

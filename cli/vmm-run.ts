@@ -25,7 +25,7 @@
 import { SegReg } from '../emulator/arch/segments';
 import { formatExitTable, type ExitStats } from '../emulator/vmm/exit-stats';
 import { exitCauseLabel } from '../emulator/vmm/exit-cause';
-import { TrapAndEmulateVm, type VmStop } from '../emulator/vmm/trap-and-emulate/vm';
+import { TrapAndEmulateVm, type TrapAndEmulateVmOptions, type VmStop } from '../emulator/vmm/trap-and-emulate/vm';
 import { VmmUnsupported } from '../emulator/vmm/trap-and-emulate/virtual-delivery';
 import type { BootPlan, ProgramOptions } from './boot-program';
 import { EXIT_INSTRUCTION_LIMIT, EXIT_INTERRUPTED, EXIT_VMM_STOPPED, guestExitCode } from './exit-codes';
@@ -103,16 +103,17 @@ const num = (n: number): string => n.toLocaleString('en-US');
 const hex = (v: number, digits: number): string => (v >>> 0).toString(16).toUpperCase().padStart(digits, '0');
 
 /**
- * Build the VM, load the Multiboot kernel into it and run it until it ends (see the file
- * header). Messages go to `io.stderr`; the statistics too, when asked for.
- * @param finish called once the run has ended, before the end message and the statistics (flush the guest's output)
- * @returns the exit status
- * @throws UsageError when the VM cannot be built (memory size) or the loader rejects the image
+ * Build a trap-and-emulate VM and load the plan's Multiboot kernel into it (used by
+ * `run --vmm trap-and-emulate` and by the multi-VM run). Loader warnings go to `stderr`.
+ * @param vmOptions the VM's options (memory in MiB, COM1 sink, ring model, hidden-state policy)
+ * @returns the loaded VM, not yet run
+ * @throws UsageError naming the file when the VM cannot be built (memory size, ring model),
+ *   the image needs something the VMM does not virtualize, or the loader rejects it
  */
-export async function runTrapAndEmulate(plan: Extract<BootPlan, { kind: 'multiboot' }>, options: VmRunOptions, io: VmRunIo, finish: () => void): Promise<number> {
+export function bootTrapAndEmulate(plan: Extract<BootPlan, { kind: 'multiboot' }>, vmOptions: TrapAndEmulateVmOptions, stderr: (text: string) => void): TrapAndEmulateVm {
   let vm: TrapAndEmulateVm;
   try {
-    vm = new TrapAndEmulateVm({ memoryMiB: options.memoryMiB, serial: io.serial, ringModel: options.ringModel, preserveHiddenState: options.preserveHiddenState ?? true });
+    vm = new TrapAndEmulateVm(vmOptions);
   } catch (err) {
     if (err instanceof RangeError) throw new UsageError(`cannot boot '${plan.file}' under the VMM: ${err.message}`);
     throw err;
@@ -125,7 +126,19 @@ export async function runTrapAndEmulate(plan: Extract<BootPlan, { kind: 'multibo
     throw err;
   }
   if (!result.ok) throw new UsageError(`cannot boot '${plan.file}' under the VMM: ${result.error.message}`);
-  for (const w of result.image.warnings) io.stderr(`vanderpool: warning: ${plan.file}: ${w}\n`);
+  for (const w of result.image.warnings) stderr(`vanderpool: warning: ${plan.file}: ${w}\n`);
+  return vm;
+}
+
+/**
+ * Build the VM, load the Multiboot kernel into it and run it until it ends (see the file
+ * header). Messages go to `io.stderr`; the statistics too, when asked for.
+ * @param finish called once the run has ended, before the end message and the statistics (flush the guest's output)
+ * @returns the exit status
+ * @throws UsageError when the VM cannot be built (memory size) or the loader rejects the image
+ */
+export async function runTrapAndEmulate(plan: Extract<BootPlan, { kind: 'multiboot' }>, options: VmRunOptions, io: VmRunIo, finish: () => void): Promise<number> {
+  const vm = bootTrapAndEmulate(plan, { memoryMiB: options.memoryMiB, serial: io.serial, ringModel: options.ringModel, preserveHiddenState: options.preserveHiddenState ?? true }, io.stderr);
 
   const cpu = vm.cpu;
   const clock = vm.devices.clock;
