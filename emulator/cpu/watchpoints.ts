@@ -16,7 +16,8 @@
  *   - the listener compares the access with each watched range (a handful) and, on a
  *     match, records the hit and calls `onHit` (the debugger requests a stop, which the
  *     executor honours after the accessing instruction: a data breakpoint is trap-like, as
- *     the debug registers' are, SDM Vol. 3B §17.2.4).
+ *     the debug registers' are, SDM Vol. 3B §18.3.1.2 "Data Memory and I/O Breakpoint
+ *     Exception Conditions").
  * Pages without a watch keep every fast path: the guest pays nothing for them.
  *
  * Known limits (said here and in the debugger's report):
@@ -28,7 +29,7 @@
  *   - watches are on guest-physical bytes; the debugger translates a guest-linear watch when
  *     it arms it, so a later remap of that linear page is not followed.
  *
- * @see Intel SDM Vol. 3B §17.2 "Debug Registers" (the hardware's data breakpoints, which
+ * @see Intel SDM Vol. 3B §18.2 "Debug Registers" (the hardware's data breakpoints, which
  *      these imitate in behaviour: trap after the access, read/write or write only).
  */
 import { WATCH_DATA_READ, WATCH_DATA_WRITE, type PhysicalMemory } from '../memory/physical-memory';
