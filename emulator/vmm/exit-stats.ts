@@ -65,6 +65,7 @@ interface EipCounter extends Counter {
   byCause: Map<number, Counter>;
 }
 
+/** A VM's exit accounting: counts and work-unit costs per cause and per guest EIP, and the last exits (file header). */
 export class ExitStats {
   /** Exits recorded since the last reset. */
   total = 0;

@@ -28,6 +28,7 @@ export type HoleListener = (hole: VirtualizationHole) => void;
 /** Default number of holes kept (older ones are dropped; the counters keep counting). */
 export const HOLE_LOG_CAPACITY = 256;
 
+/** A VM's virtualization-hole events: counts per kind, the last `capacity` in order, listeners (file header). */
 export class HoleLog {
   private readonly ring: VirtualizationHole[] = [];
   private next = 0;

@@ -87,6 +87,10 @@ export interface SliceResult {
   stop: GuestStop;
 }
 
+/**
+ * Several VMs scheduled round-robin on one host processor, a world switch per slice (file
+ * header). `add` VMs, then `run` until all end or one pauses (breakpoint, stop request).
+ */
 export class Host {
   readonly sliceInstructions: number;
   readonly maxInstructionsPerVm: number;

@@ -7,6 +7,7 @@ import type { GuestStop, GuestVm } from './guest-vm';
 import { VmcsRecord } from './vmcs-record';
 import type { Machine } from '../machine/machine';
 
+/** The bare `Machine` behind the `GuestVm` interface: no VMM, no exits, the processor's state is the guest's (file header). */
 export class NativeVm implements GuestVm {
   readonly vmm = 'native' as const;
   readonly ringModel = null;
