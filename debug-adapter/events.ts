@@ -9,23 +9,18 @@ import { Event, OutputEvent } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { exitCauseName } from '../emulator/vmm/exit-cause';
 import type { VirtualizationHole } from '../emulator/vmm/hole-log';
+import { EXIT_COUNTS_EVENT, HOLE_EVENT, VM_INFO_EVENT, type ExitCountsBody, type ExitCountsLine, type HoleBody, type VmInfoBody } from '../extension/protocol';
 import type { Target } from './launch';
 
+/** Host milliseconds between two batches of events while the guest runs. */
 export const BATCH_MS = 250;
 const HOLES_PER_BATCH = 50;
-
-/** Body of `vanderpool/exitCounts` (contracts). */
-export interface ExitCountsBody {
-  threadId: number;
-  vmm: string;
-  lines: { path: string; line: number; total: number; byReason: Record<string, number> }[];
-}
 
 /** The per-source-line exit table of one VM (exits at addresses without a source line are left out). */
 export function exitCounts(t: Target): ExitCountsBody | null {
   const monitor = t.vm.monitor;
   if (!monitor) return null;
-  const lines = new Map<string, ExitCountsBody['lines'][number]>();
+  const lines = new Map<string, ExitCountsLine>();
   for (const e of monitor.stats.eips()) {
     const where = t.sources?.lineAt(e.linear);
     if (!where) continue;
@@ -41,9 +36,13 @@ export function exitCounts(t: Target): ExitCountsBody | null {
   return { threadId: t.threadId, vmm: t.vm.vmm, lines: [...lines.values()] };
 }
 
+/**
+ * Collects what the guest produces while it runs and sends it in batches (see the file header):
+ * `tick` between run slices, `flush(true)` at every stop and at the end.
+ */
 export class EventBatcher {
   private serial = new Map<number, number[]>();
-  private holes: DebugProtocol.Event['body'][] = [];
+  private holes: HoleBody[] = [];
   private droppedHoles = 0;
   private lastFlush = 0;
   private lastExitTotals = new Map<number, number>();
@@ -60,6 +59,7 @@ export class EventBatcher {
     buf.push(byte);
   }
 
+  /** Queue a `vanderpool/hole` event for a virtualization hole (at most HOLES_PER_BATCH per batch; the rest are only counted). */
   hole(t: Target, h: VirtualizationHole): void {
     if (this.holes.length >= HOLES_PER_BATCH) {
       this.droppedHoles++;
@@ -86,7 +86,7 @@ export class EventBatcher {
       const e = new OutputEvent(many && t ? text.replace(/^(?=.)/gm, `[${t.name}] `) : text, 'stdout') as DebugProtocol.OutputEvent;
       this.send(e);
     }
-    for (const body of this.holes) this.send(new Event('vanderpool/hole', body));
+    for (const body of this.holes) this.send(new Event(HOLE_EVENT, body));
     this.holes = [];
     if (this.droppedHoles > 0) {
       this.send(new OutputEvent(`vanderpool: ${this.droppedHoles} more virtualization holes in this interval (not sent one by one)\n`, 'console'));
@@ -98,12 +98,13 @@ export class EventBatcher {
       if (!all && this.lastExitTotals.get(t.threadId) === total) continue;
       this.lastExitTotals.set(t.threadId, total);
       const body = exitCounts(t);
-      if (body) this.send(new Event('vanderpool/exitCounts', body));
+      if (body) this.send(new Event(EXIT_COUNTS_EVENT, body));
     }
   }
 
   /** `vanderpool/vmInfo` for a VM after launch. */
   vmInfo(t: Target): void {
-    this.send(new Event('vanderpool/vmInfo', { threadId: t.threadId, name: t.name, vmm: t.vm.vmm, ringModel: t.vm.ringModel }));
+    const body: VmInfoBody = { threadId: t.threadId, name: t.name, vmm: t.vm.vmm, ringModel: t.vm.ringModel };
+    this.send(new Event(VM_INFO_EVENT, body));
   }
 }

@@ -7,6 +7,7 @@
  */
 import { InitializedEvent, LoggingDebugSession, OutputEvent, StoppedEvent, TerminatedEvent, ExitedEvent, ThreadEvent, Thread } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import { INSPECT_REQUEST } from '../extension/protocol';
 import { Breakpoints } from './breakpoints';
 import { DataBreakpoints } from './data-breakpoints';
 import { disassemble } from './disassembly';
@@ -20,8 +21,6 @@ import { RunControl, whereIs, type StopInfo } from './run-control';
 import { frameOf, stackTrace } from './stack';
 import { Variables } from './variables';
 
-/** Custom request of the extension's tree views (contracts). */
-export const INSPECT_REQUEST = 'vanderpool/inspect';
 
 /** How long `launch` waits for `configurationDone` before it starts the guest anyway. */
 const CONFIGURATION_WAIT_MS = 5000;

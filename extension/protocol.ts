@@ -2,9 +2,9 @@
  * The contracts between the extension client, the debug adapter (debug-adapter/) and the
  * language server (extension/server/), as types and names: the `vanderpool` debugger's custom
  * DAP events and request, the LSP notification for the VMM mode, and the settings section.
- * The debug adapter and the server define the same shapes on their side; this file is what
- * the client relies on. No `vscode` import, so unit tests and the compare-report renderer can
- * use it too.
+ * The client, the debug adapter (events.ts, session.ts) and the server (settings.ts) all take
+ * these names and shapes from here. No `vscode` import, so the adapter, the server, unit tests
+ * and the compare-report renderer can use it too.
  */
 
 /** The debugger type in package.json `contributes.debuggers`. */

@@ -17,12 +17,8 @@ export interface ServerSettings {
 
 export const DEFAULT_SETTINGS: ServerSettings = { vmm: 'trap-and-emulate', ringModel: '0/1/3', trapAnnotations: 'inlayHints', includePaths: [] };
 
-/** The notification's method and parameters (contracts.md). */
-export const SET_VMM_MODE = 'vanderpool/setVmmMode';
-export interface SetVmmModeParams {
-  vmm: string;
-  ringModel: string;
-}
+/** The notification's method and parameters (contracts; defined once in extension/protocol.ts). */
+export { SET_VMM_MODE_NOTIFICATION as SET_VMM_MODE, type VmmModeParams as SetVmmModeParams } from '../protocol';
 
 /**
  * Settings from a `vanderpool` configuration object, keeping `base` for what is missing or
