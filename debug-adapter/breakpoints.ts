@@ -15,6 +15,7 @@ import { hex32 } from './errors';
 import { evaluateCondition, evaluateNumber } from './evaluate';
 import type { Target } from './launch';
 
+/** The DAP request a breakpoint came from: setBreakpoints, setFunctionBreakpoints, setInstructionBreakpoints. */
 export type BreakpointKind = 'source' | 'function' | 'instruction';
 
 /** One breakpoint the user set (it may resolve in several VMs). */
@@ -41,6 +42,11 @@ export type BreakpointDecision =
   | { stop: true; specs: BreakpointSpec[]; description: string; reason: 'breakpoint' | 'function breakpoint' | 'instruction breakpoint' }
   | { stop: false; logs: string[] };
 
+/**
+ * The session's source, function and instruction breakpoints, resolved per VM to guest-linear
+ * addresses (`apply` installs them in each VM's code cache); `decide` judges a stop at one.
+ * Bad conditions, unknown functions and unresolvable lines come back unverified with a message.
+ */
 export class Breakpoints {
   private nextId = 1;
   private readonly source = new Map<string, BreakpointSpec[]>();

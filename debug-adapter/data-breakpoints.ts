@@ -29,6 +29,10 @@ interface DataSpec {
 
 const ID = /^(lin|phys):0x([0-9a-f]+)\/(\d+)$/i;
 
+/**
+ * The session's data breakpoints and one `DataWatchpoints` per VM (see the file header).
+ * `onHit` receives the VM, a description naming access, size and addresses, and the breakpoint id.
+ */
 export class DataBreakpoints {
   private specs: DataSpec[] = [];
   private nextId = 100_000;

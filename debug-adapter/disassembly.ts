@@ -14,7 +14,7 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { Disassembler } from '../emulator/cpu/disasm';
 import { parseMemoryReference } from '../emulator/inspect/guest-memory';
 import { AdapterError, hex32 } from './errors';
-import { codeBits, readLinearBytes } from './guest';
+import { codeBits, readCodeBytes, readLinearBytes } from './guest';
 import type { Target } from './launch';
 
 let shared: Disassembler | null = null;
@@ -26,16 +26,10 @@ function disassembler(): Disassembler {
 
 /** One decoded instruction at guest-linear `address`: its text and length, or null when unreadable. */
 export function instructionAt(target: Target, address: number): { text: string; length: number } | null {
-  const bytes = readLinearBytes(target.vm, address, 15) ?? readShort(target, address);
-  if (!bytes) return null;
+  const bytes = readCodeBytes(target.vm, address);
+  if (bytes.length === 0) return null;
   const line = disassembler().disassemble(bytes, address, codeBits(target.vm));
   return { text: line.text, length: line.length };
-}
-
-/** The readable bytes up to the end of the page (an instruction near an unmapped page). */
-function readShort(target: Target, address: number): Uint8Array | null {
-  const n = Math.min(15, 0x1000 - (address & 0xfff));
-  return readLinearBytes(target.vm, address, n);
 }
 
 /** `mov cr3, eax` or `??` when the bytes cannot be read. */

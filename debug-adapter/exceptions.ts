@@ -22,6 +22,7 @@ import { TRAP_AND_EMULATE } from '../emulator/vmm/trap-and-emulate/mode';
 import type { VirtualizationHole } from '../emulator/vmm/hole-log';
 import { instructionText } from './disassembly';
 import { hex32 } from './errors';
+import { linearEip } from './guest';
 import type { Target } from './launch';
 
 /** The exception vectors offered as filters, with their SDM names (Vol. 3A Table 6-1). */
@@ -44,7 +45,9 @@ const VECTORS: [Vector, string][] = [
   [Vector.MC, 'Machine check'],
 ];
 
+/** Filter id of the triple fault (SDM Vol. 3A §6.15, interrupt 8: a fault while delivering #DF shuts the processor down). */
 export const TRIPLE_FAULT_FILTER = 'triple-fault';
+/** Filter id of virtualization holes (sensitive, unprivileged instructions the VMM cannot trap). */
 export const HOLES_FILTER = 'virtualization-hole';
 
 /** Exit reasons a VMM of ours can produce (the handler tables' keys: new modes' tables add theirs). */
@@ -84,6 +87,7 @@ export class ExceptionBreakpoints {
     return filters.filter((f) => !known.has(f));
   }
 
+  /** Whether the filter with this id is enabled. */
   isEnabled(filter: string): boolean {
     return this.enabled.has(filter);
   }
@@ -98,7 +102,7 @@ export class ExceptionBreakpoints {
       cpu.hooks.onEvent = (vector, errorCode, kind, fault) => {
         prev?.(vector, errorCode, kind, fault);
         if (kind !== 'exception' || !this.enabled.has(`#${Vector[vector]}`)) return;
-        const at = (cpu.segs[1].base + cpu.eip) >>> 0;
+        const at = linearEip(vm);
         this.requestStop(target, 'exception', `${describeVector(vector, errorCode)} at ${hex32(at)}: ${instructionText(target, at)}${fault ? ` (${fault.reason})` : ''}`);
       };
       return;

@@ -12,6 +12,7 @@ import type { Target } from './launch';
 /** Largest read the adapter answers at once (bytes). */
 const MAX_READ = 1 << 20;
 
+/** Parse a DAP memory reference; the error names the request. */
 function reference(request: string, ref: string) {
   try {
     return parseMemoryReference(ref);
@@ -20,6 +21,11 @@ function reference(request: string, ref: string) {
   }
 }
 
+/**
+ * Answer `readMemory`: up to MAX_READ bytes from `memoryReference` + `offset` (bytes,
+ * guest-linear or guest-physical as the reference says), data as base64.
+ * @throws AdapterError for a bad reference or count, or an address outside the 32-bit space
+ */
 export function readMemory(t: Target, args: DebugProtocol.ReadMemoryArguments): DebugProtocol.ReadMemoryResponse['body'] {
   const ref = reference('readMemory', args.memoryReference);
   if (!Number.isInteger(args.count) || args.count < 0) throw new AdapterError(`readMemory: count ${args.count} is not a whole number of bytes`);
@@ -37,6 +43,11 @@ export function readMemory(t: Target, args: DebugProtocol.ReadMemoryArguments): 
   };
 }
 
+/**
+ * Answer `writeMemory`: base64 `data` to `memoryReference` + `offset` (guest-linear or
+ * guest-physical); a write that stops at an unwritable byte reports the bytes written.
+ * @throws AdapterError for a bad reference, or when not one byte could be written (with the reason)
+ */
 export function writeMemory(t: Target, args: DebugProtocol.WriteMemoryArguments): DebugProtocol.WriteMemoryResponse['body'] {
   const ref = reference('writeMemory', args.memoryReference);
   const address = ref.address + (args.offset ?? 0);

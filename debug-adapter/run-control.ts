@@ -28,12 +28,13 @@
  * adapter does not model is the world switch itself (and its hidden-state loss with
  * `preserveHiddenState: false`); the VMs share nothing either way.
  */
+import { SegReg } from '../emulator/arch/segments';
 import { codeCache } from '../emulator/cpu/executor';
 import type { GuestStop } from '../emulator/vmm/guest-vm';
 import type { Breakpoints } from './breakpoints';
 import { hex32 } from './errors';
 import { TRIPLE_FAULT_FILTER, type ExceptionBreakpoints } from './exceptions';
-import { esp, linearEip, readCodeBytes, readLinearBytes, readLinearDword } from './guest';
+import { esp, linearEip, linearEsp, readCodeBytes, readLinearBytes, readLinearDword } from './guest';
 import type { Target } from './launch';
 
 /** Instructions per `vm.run` call while continuing. */
@@ -51,6 +52,7 @@ export interface StopInfo {
   hitBreakpointIds?: number[];
 }
 
+/** What RunControl needs from the session: its VMs and breakpoints, and where to report stops, ends and console text. */
 export interface RunHost {
   targets(): readonly Target[];
   readonly breakpoints: Breakpoints;
@@ -66,10 +68,17 @@ export interface RunHost {
   tick(): void;
 }
 
+/** DAP's stepIn, next and stepOut. */
 export type StepKind = 'in' | 'over' | 'out';
 
 const tickAfter = (): Promise<void> => new Promise((r) => setImmediate(r));
 
+/**
+ * Continue, pause and steps of the session's VMs in the all-stop model of the file header.
+ * Each run reports through the RunHost exactly one `stopped` (or `ended` per VM, or nothing
+ * once `abandon`ed); an exception thrown by the loop is reported as a stop with reason
+ * `exception` and an "internal error" description, never thrown out of the adapter.
+ */
 export class RunControl {
   private running = false;
   private pauseRequested = false;
@@ -297,7 +306,7 @@ export class RunControl {
     const width = esp0 - esp1;
     if (!call || (width !== 4 && width !== 2)) return null;
     const pushed = width === 4 ? readLinearDword(vm, linearEsp(vm)) : readWord(t);
-    const cs = vm.cpu.segs[1].base >>> 0;
+    const cs = vm.cpu.segs[SegReg.CS].base >>> 0;
     const ret = pushed === null ? -1 : (cs + pushed) >>> 0;
     if (ret <= eip0 || ret > eip0 + 15 || ret === linearEip(vm)) return null;
     this.temp = { threadId: t.threadId, address: ret, aboveEsp: esp1 };
@@ -364,10 +373,6 @@ export function whereIs(t: Target): string {
 /** The stop of a `pause`: where each VM is is in the stack; the description names the reported one's place. */
 function paused(t: Target): StopInfo {
   return { threadId: t.threadId, reason: 'pause', description: `paused at ${whereIs(t)}` };
-}
-
-function linearEsp(vm: Target['vm']): number {
-  return (vm.cpu.segs[2].base + (vm.cpu.regs[4] >>> 0)) >>> 0;
 }
 
 function readWord(t: Target): number | null {

@@ -25,6 +25,7 @@ import { Variables } from './variables';
 /** How long `launch` waits for `configurationDone` before it starts the guest anyway. */
 const CONFIGURATION_WAIT_MS = 5000;
 
+/** One DAP session (see the file header); @vscode/debugadapter's `DebugSession.run` creates it per connection (main.ts). */
 export class VanderpoolSession extends LoggingDebugSession {
   private config: LaunchConfig | null = null;
   private targets: Target[] = [];

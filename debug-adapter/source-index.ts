@@ -6,6 +6,7 @@
  */
 import type { SourceMapEntry, SymbolInfo } from '../emulator/asm/index';
 
+/** A source line that has code, and the guest-linear address of its first byte. */
 export interface SourceLine {
   file: string;
   /** 1-based. */
@@ -17,6 +18,7 @@ export interface SourceLine {
 /** How far below a line without code a breakpoint may move to the next line that has code. */
 const MAX_LINE_SLIDE = 40;
 
+/** Lookups over one program's source map and symbols (see the file header); built once at launch. */
 export class SourceIndex {
   /** Entries with code, sorted by address. */
   private readonly byAddress: SourceMapEntry[];

@@ -18,10 +18,12 @@ const MAX_FRAMES = 64;
 /** Frame ids: thread × FRAME_STRIDE + depth (stable while stopped). */
 export const FRAME_STRIDE = 1000;
 
+/** The DAP frame id of frame `depth` (0 = innermost) of a thread. */
 export function frameId(threadId: number, depth: number): number {
   return threadId * FRAME_STRIDE + depth;
 }
 
+/** The thread and depth a DAP frame id stands for (the inverse of `frameId`). */
 export function frameOf(id: number): { threadId: number; depth: number } {
   return { threadId: Math.floor(id / FRAME_STRIDE), depth: id % FRAME_STRIDE };
 }
@@ -46,6 +48,7 @@ export function framePcs(t: Target): number[] {
   return pcs;
 }
 
+/** Answer `stackTrace` (`startFrame`, `levels`) for a stopped target; see the file header for the walk. */
 export function stackTrace(t: Target, args: DebugProtocol.StackTraceArguments): DebugProtocol.StackTraceResponse['body'] {
   const pcs = framePcs(t);
   const start = args.startFrame ?? 0;

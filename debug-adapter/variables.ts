@@ -11,6 +11,7 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { scopesOf as inspectScopes } from './inspect-bridge';
 import type { InspectNode, InspectScope } from '../emulator/inspect/tree';
+import type { InspectResponseBody } from '../extension/protocol';
 import { AdapterError } from './errors';
 import type { Target } from './launch';
 
@@ -20,6 +21,10 @@ interface HandlePath {
   path: string[];
 }
 
+/**
+ * DAP `variablesReference` handles over the inspection trees of each thread (see the file
+ * header). Errors: AdapterError for an unknown handle, scope or a path gone at this stop.
+ */
 export class Variables {
   private readonly ids = new Map<string, number>();
   private readonly paths = new Map<number, HandlePath>();
@@ -57,6 +62,7 @@ export class Variables {
     return s;
   }
 
+  /** Answer `scopes` for a thread's (only) frame: one DAP scope per inspection scope. */
   scopes(threadId: number): DebugProtocol.Scope[] {
     return this.inspectScopes(threadId).map((s) => ({
       name: s.name,
@@ -90,6 +96,7 @@ export class Variables {
     return { p, nodes };
   }
 
+  /** Answer `variables` (paged by `start`/`count`). @throws AdapterError for an unknown or stale handle */
   variables(args: DebugProtocol.VariablesArguments): DebugProtocol.Variable[] {
     const { p, nodes } = this.resolve(args.variablesReference);
     const start = args.start ?? 0;
@@ -130,7 +137,7 @@ export class Variables {
   }
 
   /** `vanderpool/inspect`: the nodes of a scope at a path, in the contract's shape. */
-  inspect(threadId: number, scope: string, path: readonly string[]): { nodes: { name: string; value: string; type?: string; differs?: boolean; hasChildren: boolean; memoryReference?: string }[] } {
+  inspect(threadId: number, scope: string, path: readonly string[]): InspectResponseBody {
     return {
       nodes: this.nodesAt(threadId, scope, path).map((n) => ({ name: n.name, value: n.value, type: n.type, differs: n.differs, hasChildren: !!n.children, memoryReference: n.memoryReference })),
     };
