@@ -15,6 +15,7 @@ import { LANGUAGE_ID, SETTINGS_SECTION } from './protocol';
 /** Longest a comparison may take before it is killed (ms). */
 const COMPARE_TIMEOUT_MS = 10 * 60_000;
 
+/** Owns the `vanderpool.compareModes` command and its webview panel; `cliPath` is dist/cli.js. */
 export class CompareModes implements vscode.Disposable {
   private panel: vscode.WebviewPanel | null = null;
   /** The last report shown (tests read it). */
@@ -56,7 +57,14 @@ export class CompareModes implements vscode.Disposable {
       void vscode.window.showErrorMessage(`Vanderpool: Compare VMM modes failed: ${why}`);
       return undefined;
     }
-    const report = JSON.parse(result.stdout) as CompareReport;
+    let report: CompareReport;
+    try {
+      report = JSON.parse(result.stdout) as CompareReport;
+      if (typeof report?.program !== 'string' || !Array.isArray(report.modes)) throw new Error('not a comparison report (no program and modes)');
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Vanderpool: Compare VMM modes: ${this.cliPath} compare --json printed no report: ${(err as Error).message}`);
+      return undefined;
+    }
     this.show(report);
     return report;
   }

@@ -38,6 +38,7 @@ function activeSourceFile(): vscode.Uri | undefined {
   return undefined;
 }
 
+/** The `vanderpool` DebugConfigurationProvider (see the file header). */
 export class VanderpoolConfigurationProvider implements vscode.DebugConfigurationProvider {
   /** launch.json's first entries: run the active file (`${file}`) under trap-and-emulate 0/1/3, and on the bare machine. */
   provideDebugConfigurations(): vscode.DebugConfiguration[] {

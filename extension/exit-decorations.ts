@@ -18,6 +18,7 @@ export interface AppliedDecoration {
   hover: string;
 }
 
+/** Listens for `vanderpool/exitCounts`, keeps the ExitTable and draws it after the lines of the visible editors (see the file header). */
 export class ExitDecorations implements vscode.Disposable {
   /** The table the decorations show (the exits view reads it too). */
   readonly table = new ExitTable();

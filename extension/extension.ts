@@ -38,6 +38,7 @@ export interface VanderpoolApi {
 
 let client: LanguageClient | null = null;
 
+/** VS Code's activation entry: wires the pieces (file header); a language server that fails to start is logged, not fatal. */
 export async function activate(context: vscode.ExtensionContext): Promise<VanderpoolApi> {
   const log = vscode.window.createOutputChannel('Vanderpool');
   const mode = new ModeStatus();
@@ -62,6 +63,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Vander
   };
 }
 
+/** Stops the language client (VS Code disposes the rest through `context.subscriptions`). */
 export async function deactivate(): Promise<void> {
   await client?.stop();
   client = null;

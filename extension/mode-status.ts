@@ -15,6 +15,7 @@ export function configuredMode(): VmmModeParams {
   return { vmm: config.get<string>('vmm', 'trap-and-emulate'), ringModel: config.get<string>('ringModel', '0/1/3') };
 }
 
+/** The status-bar item and quick pick of the VMM mode (see the file header); `onDidChange` feeds the language client. */
 export class ModeStatus implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
   private readonly disposables: vscode.Disposable[] = [];

@@ -19,6 +19,7 @@ export { VMM_KINDS, RING_MODELS, type VmmKind, type RingModel } from '../emulato
 
 /** DAP event `vanderpool/exitCounts`: the FULL current table of one VM (not a delta). */
 export const EXIT_COUNTS_EVENT = 'vanderpool/exitCounts';
+/** One source line's exits in a `vanderpool/exitCounts` body. */
 export interface ExitCountsLine {
   /** Absolute path of the source file. */
   path: string;
@@ -29,6 +30,7 @@ export interface ExitCountsLine {
   /** Exits by SDM or VMM reason name ("CR_ACCESS", "HIDDEN_PAGE_FAULT"). */
   byReason: Record<string, number>;
 }
+/** Body of `vanderpool/exitCounts`: one VM (DAP thread) and its VMM technique. */
 export interface ExitCountsBody {
   threadId: number;
   vmm: string;
@@ -37,6 +39,7 @@ export interface ExitCountsBody {
 
 /** DAP event `vanderpool/hole`: the guest stepped into a virtualization hole. */
 export const HOLE_EVENT = 'vanderpool/hole';
+/** Body of `vanderpool/hole`: hole kind, mnemonic, guest-linear EIP, and the source line when known. */
 export interface HoleBody {
   threadId: number;
   kind: string;
@@ -48,6 +51,7 @@ export interface HoleBody {
 
 /** DAP event `vanderpool/vmInfo`: once per VM after launch. */
 export const VM_INFO_EVENT = 'vanderpool/vmInfo';
+/** Body of `vanderpool/vmInfo` (`ringModel` null on the bare machine). */
 export interface VmInfoBody {
   threadId: number;
   name: string;
@@ -57,13 +61,16 @@ export interface VmInfoBody {
 
 /** DAP request `vanderpool/inspect`: one level of emulator/inspect/tree.ts's node tree. */
 export const INSPECT_REQUEST = 'vanderpool/inspect';
+/** The inspect scopes the extension's views ask for (emulator/inspect/scopes.ts names). */
 export type InspectScope = 'Paging' | 'VMCS' | 'VM exits';
+/** Arguments of `vanderpool/inspect`. */
 export interface InspectArguments {
   threadId: number;
   scope: InspectScope;
   /** Names of the nodes from the scope's root down to the node whose children are wanted; [] or absent for the root level. */
   path?: string[];
 }
+/** One node of the inspect tree, as the adapter sends it. */
 export interface InspectNode {
   name: string;
   value: string;
@@ -73,12 +80,14 @@ export interface InspectNode {
   hasChildren: boolean;
   memoryReference?: string;
 }
+/** Body of the `vanderpool/inspect` response: the children at the requested path. */
 export interface InspectResponseBody {
   nodes: InspectNode[];
 }
 
 /** LSP notification client → server: the mode the trap annotations describe. */
 export const SET_VMM_MODE_NOTIFICATION = 'vanderpool/setVmmMode';
+/** Parameters of `vanderpool/setVmmMode` (VMM_KINDS and RING_MODELS values). */
 export interface VmmModeParams {
   vmm: string;
   ringModel: string;

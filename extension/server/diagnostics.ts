@@ -11,8 +11,10 @@ import { DiagnosticSeverity, type Connection, type Diagnostic as LspDiagnostic }
 import { assemble, type AssemblyResult, type Diagnostic } from '../../emulator/asm/index';
 import { pathToUri, type WorkspaceIndex } from './workspace-index';
 
+/** Milliseconds after the last change before a program is re-assembled. */
 export const DEBOUNCE_MS = 300;
 
+/** Assembles programs on change (debounced) and publishes their diagnostics per file (see the file header). */
 export class DiagnosticsEngine {
   /** Last assembly per program path. */
   readonly results = new Map<string, AssemblyResult>();

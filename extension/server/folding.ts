@@ -2,6 +2,7 @@
 import { FoldingRangeKind, type FoldingRange } from 'vscode-languageserver/node';
 import type { ScanResult } from './source-scan';
 
+/** LSP folding ranges (0-based lines) from a file's scan. */
 export function foldingRanges(scan: ScanResult): FoldingRange[] {
   return scan.folds.map((f) => ({ startLine: f.start, endLine: f.end, kind: f.kind === 'section' ? FoldingRangeKind.Region : undefined }));
 }

@@ -8,6 +8,7 @@ import { SemanticTokensBuilder, type SemanticTokens, type SemanticTokensLegend }
 import type { Def } from './source-scan';
 import type { WorkspaceIndex } from './workspace-index';
 
+/** The semantic-token legend the server announces (indices used by the encoder below). */
 export const LEGEND: SemanticTokensLegend = { tokenTypes: ['function', 'variable', 'macro'], tokenModifiers: ['declaration', 'readonly'] };
 const TYPE = { function: 0, variable: 1, macro: 2 };
 const MOD = { declaration: 1, readonly: 2 };

@@ -6,8 +6,10 @@
  */
 import { RING_MODELS, VMM_KINDS, type RingModel } from '../../emulator/vmm/guest-vm';
 
+/** `vanderpool.trapAnnotations`. */
 export type TrapAnnotationStyle = 'inlayHints' | 'codeLens' | 'off';
 
+/** The settings the server uses (contracts; `vanderpool.memory` is the client's only). */
 export interface ServerSettings {
   vmm: string;
   ringModel: RingModel;
@@ -15,6 +17,7 @@ export interface ServerSettings {
   includePaths: string[];
 }
 
+/** The contract's defaults, used until the client's configuration arrives. */
 export const DEFAULT_SETTINGS: ServerSettings = { vmm: 'trap-and-emulate', ringModel: '0/1/3', trapAnnotations: 'inlayHints', includePaths: [] };
 
 /** The notification's method and parameters (contracts; defined once in extension/protocol.ts). */

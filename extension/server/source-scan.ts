@@ -11,6 +11,7 @@ import { allMnemonics } from '../../emulator/asm/insn-table';
 import { lookupRegister } from '../../emulator/asm/registers';
 import { DATA_SIZES, DIRECTIVES, RES_SIZES } from '../../emulator/asm/statements';
 
+/** What defines a symbol: a label, `equ`, `%define`/`%assign`, `%macro`, `struc`. */
 export type DefKind = 'label' | 'equ' | 'define' | 'macro' | 'struc';
 
 /** A symbol definition. `name` is the full name (a local label `.x` after `main` is `main.x`). */
@@ -51,6 +52,7 @@ export interface InstrLine {
   lineEnd: number;
 }
 
+/** A `%include "name"` line; `start`/`end` are the columns of the quoted name (0-based, like every line here). */
 export interface IncludeDirective {
   line: number;
   name: string;
@@ -58,17 +60,20 @@ export interface IncludeDirective {
   end: number;
 }
 
+/** A foldable block from its opening line to its closing line (0-based). */
 export interface Fold {
   start: number;
   end: number;
   kind: 'macro' | 'if' | 'rep' | 'section' | 'struc';
 }
 
+/** A `section`/`segment` directive and its line. */
 export interface SectionLine {
   name: string;
   line: number;
 }
 
+/** Everything the language features need from one file's text, without assembling it; lines are 0-based (LSP). */
 export interface ScanResult {
   defs: Def[];
   refs: Ref[];
@@ -87,6 +92,7 @@ export function isReservedWord(w: string): boolean {
   const l = w.toLowerCase();
   return MNEMONICS.has(l) || PREFIXES.has(l) || KEYWORDS.has(l) || DIRECTIVES.has(l) || l in DATA_SIZES || l in RES_SIZES || lookupRegister(l) !== undefined;
 }
+/** Whether `w` is an instruction mnemonic of our assembler (any case). */
 export const isMnemonic = (w: string): boolean => MNEMONICS.has(w.toLowerCase());
 
 const IDENT = /[A-Za-z_.?@][A-Za-z0-9_$#@~.?]*/y;

@@ -10,6 +10,7 @@ import { instructionFate, isAnnotated, resolveInstruction } from '../../emulator
 import type { ServerSettings } from './settings';
 import type { ScanResult } from './source-scan';
 
+/** One trap annotation: 0-based line, the end column, the short label and the tooltip (with its SDM reference). */
 export interface Annotation {
   line: number;
   /** Column where the hint goes (end of the line). */
@@ -34,11 +35,13 @@ export function trapAnnotations(scan: ScanResult, settings: ServerSettings, rang
   return out;
 }
 
+/** LSP inlay hints for `range`, when `vanderpool.trapAnnotations` is `inlayHints`. */
 export function inlayHints(scan: ScanResult, settings: ServerSettings, range: Range): InlayHint[] {
   if (settings.trapAnnotations !== 'inlayHints') return [];
   return trapAnnotations(scan, settings, range).map((a) => ({ position: { line: a.line, character: a.column }, label: `⟵ ${a.label}`, kind: InlayHintKind.Parameter, paddingLeft: true, tooltip: a.tooltip }));
 }
 
+/** LSP code lenses (titles only, no command to run), when `vanderpool.trapAnnotations` is `codeLens`. */
 export function codeLenses(scan: ScanResult, settings: ServerSettings): CodeLens[] {
   if (settings.trapAnnotations !== 'codeLens') return [];
   return trapAnnotations(scan, settings).map((a) => ({ range: { start: { line: a.line, character: 0 }, end: { line: a.line, character: a.column } }, command: { title: `${modeLabel(settings)}: ${a.label}`, command: '' } }));

@@ -5,6 +5,7 @@
 import type { Position, Range } from 'vscode-languageserver/node';
 import type { ScanResult } from './source-scan';
 
+/** An identifier at a position: its text, range (0-based) and resolved full name. */
 export interface WordAt {
   text: string;
   range: Range;

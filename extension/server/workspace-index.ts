@@ -15,7 +15,9 @@ import type { TextDocuments } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { scanSource, type Def, type ScanResult } from './source-scan';
 
+/** A `file:` URI as a host path (other URIs unchanged). */
 export const uriToPath = (uri: string): string => (uri.startsWith('file:') ? fileURLToPath(uri) : uri);
+/** A host path as a `file:` URI. */
 export const pathToUri = (path: string): string => pathToFileURL(path).href;
 
 const SOURCE_EXT = /\.(asm|nasm|inc|s)$/i;
@@ -31,6 +33,7 @@ interface FileState {
   scans: Map<string, ScanResult>;
 }
 
+/** Texts (open documents first, then disk), scans and include graph of the workspace's guest-assembly files. */
 export class WorkspaceIndex {
   private readonly disk = new Map<string, FileState>();
   private readonly workspaceFiles = new Set<string>();

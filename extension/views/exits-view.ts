@@ -9,12 +9,14 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ExitTable } from '../exit-table';
 
+/** A row of the VM-exits view: a reason with its lines, or one source line under a reason. */
 export type ExitItem =
   | { kind: 'reason'; reason: string; total: number; lines: Array<{ path: string; line: number; count: number }> }
   | { kind: 'location'; reason: string; path: string; line: number; count: number };
 
 const num = (n: number): string => n.toLocaleString('en-US');
 
+/** Tree data of the `vanderpool.exits` view, read from the ExitTable (see the file header). */
 export class ExitsTreeProvider implements vscode.TreeDataProvider<ExitItem>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<ExitItem | undefined>();
   readonly onDidChangeTreeData = this.changed.event;

@@ -15,6 +15,7 @@ export interface InspectItem {
   path: string[];
 }
 
+/** Tree data of one inspect scope's view (`vanderpool.paging`, `vanderpool.vmcs`); request failures are logged and shown as the view's message. */
 export class InspectTreeProvider implements vscode.TreeDataProvider<InspectItem>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<InspectItem | undefined>();
   readonly onDidChangeTreeData = this.changed.event;

@@ -10,6 +10,7 @@ import { ExitsTreeProvider } from './exits-view';
 import { InspectTreeProvider } from './inspect-view';
 import { StopTracker } from './stop-tracker';
 
+/** The view providers `registerViews` created (the extension API and tests read them). */
 export interface Views {
   stops: StopTracker;
   exits: ExitsTreeProvider;
@@ -17,6 +18,7 @@ export interface Views {
   vmcs: InspectTreeProvider;
 }
 
+/** Create the three views and the refresh command; everything is disposed with `context`. */
 export function registerViews(context: vscode.ExtensionContext, decorations: ExitDecorations, log: vscode.OutputChannel): Views {
   const stops = new StopTracker();
   const exits = new ExitsTreeProvider(decorations.table, decorations.onDidChange);

@@ -7,6 +7,7 @@
 import * as vscode from 'vscode';
 import { DEBUG_TYPE } from '../protocol';
 
+/** The last stop of a `vanderpool` session. */
 export interface StopPoint {
   session: vscode.DebugSession;
   /** The DAP thread (one VM) that stopped. */
@@ -15,6 +16,7 @@ export interface StopPoint {
   reason: string;
 }
 
+/** Tracks `stopped` events of `vanderpool` sessions (see the file header). */
 export class StopTracker implements vscode.Disposable {
   private current: StopPoint | null = null;
   private readonly stopped = new vscode.EventEmitter<StopPoint>();
