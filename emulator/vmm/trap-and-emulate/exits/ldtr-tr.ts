@@ -10,8 +10,9 @@
  *         present (#NP(selector)); the guest descriptor is marked busy, as LTR does. The host
  *         TR stays the VMM's TSS (STR shows it: the hole); the guest TSS's base and limit
  *         become the virtual TR (`state.tss`), where virtual delivery from guest user mode
- *         reads SS0:ESP0 at each event (virtual-delivery.ts). (The copy of ESP0 into the
- *         VMM TSS's ring-1 slot below is never used: every event is intercepted.)
+ *         reads SS0:ESP0 at each event (virtual-delivery.ts), so a later change of the
+ *         guest's ESP0 is followed. The VMM TSS's stack slots are not touched: every event is
+ *         intercepted, so the host processor never switches stacks through them.
  *
  * The guest's GDT, LDT and TSS are read at their guest-LINEAR addresses through the guest's
  * own paging (descriptor-protection.ts `guestTableReader`); a GDT entry the guest does not map
@@ -19,9 +20,10 @@
  * the processor's own descriptor read would take (SDM Vol. 3A §4.7).
  *
  * SLDT and STR do not fault at CPL 1 and never come here.
- * NOT YET: the guest LDT and TSS are not write-protected — a later change of the guest's
- * LDT descriptors or of its TSS.ESP0 reaches the shadow only at the next LLDT / LTR; 16-bit
- * TSSs give no ring-1 stack.
+ * The guest LDT's pages are write-protected like its GDT's (descriptor-protection.ts), so an
+ * edit of its descriptors reaches the shadow LDT at once.
+ * NOT YET: a 16-bit guest TSS is accepted by LTR, but an event from guest user mode with it
+ * stops the VM (virtual-delivery.ts: no 16-bit ring-0 stack switch).
  */
 import { AR_P, AR_UNUSABLE, decodeDescriptor, SystemType } from '../../../arch/segments';
 import { Vector } from '../../../arch/exceptions';
@@ -29,7 +31,7 @@ import { CpuFault, gp, np } from '../../../cpu/fault';
 import { ea, readV16 } from '../../../cpu/memory-access';
 import { getReg16 } from '../../../cpu/operands';
 import { RESUME, type ExitAction, type ExitContext } from '../../exit-dispatch';
-import { installShadowLdt, shadowDescriptor, VMM_AREA_LINEAR, VMM_LDT_SELECTOR, VMM_TSS_OFFSET } from '../shadow-gdt';
+import { installShadowLdt, shadowDescriptor, VMM_AREA_LINEAR, VMM_LDT_SELECTOR } from '../shadow-gdt';
 import { guestTableReader, protectDescriptorTables } from '../descriptor-protection';
 import { guestLinearToPhysical, walkGuest } from '../shadow-paging';
 import { dropRaisedEntries } from '../guest-ring';
@@ -39,11 +41,6 @@ import { exitInsn, retire } from './retire';
 
 const LLDT = 2;
 const LTR = 3;
-/** TSS32 offsets of ESP0, SS0, ESP1, SS1 (SDM Vol. 3A Figure 7-2). */
-const TSS_ESP0 = 4;
-const TSS_SS0 = 8;
-const TSS_ESP1 = 0x0c;
-const TSS_SS1 = 0x10;
 /** The busy bit of a TSS descriptor's type, in the high dword. */
 const TSS_BUSY_BIT_HI = 1 << 9;
 
@@ -123,14 +120,6 @@ export function onLdtrTrAccess(ctx: ExitContext<TrapAndEmulateState>): ExitActio
     mem.write32(state.reservedBase + (sel >>> 3) * 8 + 4, shi);
     state.tr = sel;
     state.tss = { base: d.base >>> 0, limit: d.limit >>> 0, is32: type === SystemType.TSS32_AVAILABLE, ar: d.ar | (TSS_BUSY_BIT_HI >>> 8) };
-    const read = guestTableReader(state);
-    const esp0 = read((d.base + TSS_ESP0) >>> 0);
-    const ss0 = read((d.base + TSS_SS0) >>> 0);
-    if (type === SystemType.TSS32_AVAILABLE && d.limit >= TSS_SS0 + 1 && esp0 !== null && ss0 !== null) {
-      const vmmTss = state.reservedBase + VMM_TSS_OFFSET;
-      mem.write32(vmmTss + TSS_ESP1, esp0);
-      mem.write32(vmmTss + TSS_SS1, (ss0 & 0xfffc) | 1);
-    }
   }
   protectDescriptorTables(cpu, state, false); // LLDT: the guest LDT's pages write-protected (its shadow just built)
   retire(cpu, insn);

@@ -4,7 +4,7 @@ import { VMCS } from '../../../../emulator/arch/vmcs';
 import { ExitReason } from '../../../../emulator/arch/vmx-exit-reasons';
 import { sdmCause, vmmCause, VmmExitReason } from '../../../../emulator/vmm/exit-cause';
 import { decodeIo } from '../../../../emulator/vmm/exit-info';
-import { VMM_LDT_SELECTOR, VMM_TSS_OFFSET, VMM_TSS_SELECTOR } from '../../../../emulator/vmm/trap-and-emulate/shadow-gdt';
+import { VMM_LDT_SELECTOR, VMM_TSS_SELECTOR } from '../../../../emulator/vmm/trap-and-emulate/shadow-gdt';
 import { EXIT, guestVm, peek, runGuest } from './guest';
 
 const R = 0x8000;
@@ -274,7 +274,7 @@ describe('STACK_SEGMENT_LOAD exits', () => {
 });
 
 describe('LDTR_TR_ACCESS exits', () => {
-  it('LTR marks the guest TSS busy and gives the VMM TSS its ring-0 stack as ring 1; LLDT installs a shadow LDT whose selectors load', () => {
+  it('LTR marks the guest TSS busy and makes it the virtual TR (its ESP0 where virtual delivery reads it); LLDT installs a shadow LDT whose selectors load', () => {
     const vm = guestVm(`
         lgdt [gdtr2]
         mov ax, 0x18
@@ -306,9 +306,10 @@ tss:    dd 0, 0x8F000, 0x10
     expect(vm.cpu.ldtr.selector).toBe(VMM_LDT_SELECTOR);
     const tssDesc = vm.state.gdtr.base + 0x18;
     expect((peek(vm, tssDesc + 4) >>> 8) & 0xf).toBe(0xb); // busy
-    const vmmTss = vm.state.reservedBase + VMM_TSS_OFFSET;
-    expect(peek(vm, vmmTss + 0x0c)).toBe(0x8f000);
-    expect(peek(vm, vmmTss + 0x10) & 0xffff).toBe(0x11);
+    expect(vm.state.tss).toMatchObject({ limit: 0x67, is32: true });
+    // Paging is off: the virtual TR's base is the guest-physical TSS, whose ESP0 / SS0 virtual delivery reads.
+    expect(peek(vm, vm.state.tss!.base + 4)).toBe(0x8f000);
+    expect(peek(vm, vm.state.tss!.base + 8)).toBe(0x10);
     expect(count(vm, ExitReason.LDTR_TR_ACCESS)).toBe(2);
   });
 });
