@@ -24,8 +24,11 @@
  * reserved area (address-space compression); a descriptor whose base lies inside the area is
  * made not present. Shadow slots beyond the guest's GDT limit are zero (a load faults).
  *
- * NOT YET (said plainly): system descriptors (TSS, LDT, call gates) are copied not present —
- * LTR, LLDT and call gates are not emulated by this slice; expand-down data segments are
+ * System descriptors (TSS, LDT, gates) are copied not present: the host never loads the
+ * guest's — LTR and LLDT are emulated against the guest's own tables (exits/ldtr-tr.ts) and
+ * the host TR/LDTR stay the VMM's.
+ * NOT YET (said plainly): call and task gates in the GDT/LDT are not emulated (a transfer
+ * through one faults on the not-present shadow entry); expand-down data segments are
  * copied without truncation (their valid range is above the limit, the truncation would
  * have to raise the limit instead, and an expand-down segment with base 0 reaches the area).
  * The guest's GDT and LDT are read at their guest-LINEAR bases through the guest's paging
@@ -81,7 +84,7 @@ export function shadowDescriptor(lo: number, hi: number, reservedBase: number, k
   const d = decodeDescriptor(lo, hi);
   if (!(d.ar & AR_P)) return [lo | 0, hi | 0];
   if (!(d.ar & AR_S)) {
-    // System descriptor: not emulated by this slice (see the file header) — not present.
+    // System descriptor: never loaded by the host (see the file header) — not present.
     return [lo | 0, (hi & ~(AR_P << 8)) | 0];
   }
   let ar = d.ar;
