@@ -6,6 +6,7 @@
  * the demo.
  */
 
+/** One VM's console: COM1 bytes in, whole lines prefixed with the VM's name out (file header). */
 export class PrefixedConsole {
   private line = '';
 
