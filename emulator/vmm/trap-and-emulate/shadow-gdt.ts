@@ -1,5 +1,5 @@
 /**
- * Ring compression for the 0/1/3 model: the VMM's reserved area and the shadow GDT built
+ * Ring compression (both ring models, 0/1/3 and 0/3/3): the VMM's reserved area and the shadow GDT built
  * from the guest's GDT (docs/vmm-design.md, "Ring deprivileging").
  *
  * Layout (address-space compression, docs/vmm-design.md): the VMM's structures live in host
