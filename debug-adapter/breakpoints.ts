@@ -72,7 +72,7 @@ export class Breakpoints {
     }));
     this.source.set(file, specs);
     this.apply();
-    return specs.map((s) => {
+    return withHitConditionChecked(specs, (s) => {
       for (const t of this.targets()) {
         const r = t.sources?.resolveLine(file, s.line!);
         if (r) return { id: s.id, verified: true, line: r.line, source: { path: file, name: file.split(/[\\/]/).pop() }, instructionReference: hex32(r.address) };
@@ -93,7 +93,7 @@ export class Breakpoints {
       hits: 0,
     }));
     this.apply();
-    return this.functions.map((s) => {
+    return withHitConditionChecked(this.functions, (s) => {
       for (const t of this.targets()) {
         const a = this.functionAddress(t, s.name!);
         if (a !== null) return { id: s.id, verified: true, instructionReference: hex32(a), ...this.sourceOf(t, a) };
@@ -114,7 +114,7 @@ export class Breakpoints {
       hits: 0,
     }));
     this.apply();
-    return this.instructions.map((s) => {
+    return withHitConditionChecked(this.instructions, (s) => {
       const a = instructionAddress(s);
       return a === null ? { id: s.id, verified: false, message: `instruction reference '${s.reference}' is not an address` } : { id: s.id, verified: true, instructionReference: hex32(a) };
     });
@@ -213,12 +213,27 @@ function instructionAddress(s: BreakpointSpec): number | null {
   return (Number(m[1]) + (s.offset ?? 0)) >>> 0;
 }
 
+/** The hit-condition forms `hitConditionMet` understands. */
+const HIT_CONDITION = /^\s*(==|>=|<=|>|<|%)?\s*(\d+)\s*$/;
+
+/**
+ * The breakpoints as `answer` reports them, except that one whose hitCondition is not a form
+ * `hitConditionMet` knows is unverified with a message saying so (it could never stop).
+ */
+function withHitConditionChecked(specs: readonly BreakpointSpec[], answer: (s: BreakpointSpec) => DebugProtocol.Breakpoint): DebugProtocol.Breakpoint[] {
+  return specs.map((s) => {
+    const b = answer(s);
+    if (s.hitCondition === undefined || HIT_CONDITION.test(s.hitCondition)) return b;
+    return { ...b, verified: false, message: `hit condition '${s.hitCondition}' is not one of N, == N, >= N, > N, <= N, < N, % N` };
+  });
+}
+
 /**
  * DAP hitCondition: 'N' or '== N' (exactly the Nth hit), '>= N', '> N', '< N', '<= N',
- * '% N' (every Nth hit). Anything else never holds.
+ * '% N' (every Nth hit). Anything else never holds (setting such a breakpoint says so).
  */
 export function hitConditionMet(text: string, hits: number): boolean {
-  const m = /^\s*(==|>=|<=|>|<|%)?\s*(\d+)\s*$/.exec(text);
+  const m = HIT_CONDITION.exec(text);
   if (!m) return false;
   const n = Number(m[2]);
   switch (m[1]) {

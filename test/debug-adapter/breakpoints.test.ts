@@ -2,7 +2,7 @@
  * Breakpoint kinds beyond plain source lines: conditions (register expressions), logpoints
  * with {expression} interpolation (no stop, a console line per hit), a condition that cannot
  * be evaluated (stops, saying why), instruction breakpoints from the disassembly view
- * (by reference and offset), unverified breakpoints with a message, and the 100 breakpoints
+ * (by reference and offset), unverified breakpoints (and bad hit conditions) with a message, and the 100 breakpoints
  * of the bench on never-run code, which must not stop a running guest.
  */
 import { describe, expect, it } from 'vitest';
@@ -59,6 +59,14 @@ describe('source breakpoint options', () => {
     expect(r.body.breakpoints[0].message).toMatch(/no code at or below line 100000/);
     const other = await dc().setBreakpointsRequest({ source: { path: SPIN }, breakpoints: [{ line: 3 }] });
     expect(other.body.breakpoints[0].message).toMatch(/is not part of the program/);
+  });
+
+  it('a hit condition that is no count form is unverified and says which forms there are', async () => {
+    await startStopped(dc(), { program: HELLO });
+    const r = await dc().setBreakpointsRequest({ source: { path: HELLO }, breakpoints: [{ line: marker(HELLO, 'loop'), hitCondition: 'every third' }, { line: marker(HELLO, 'loop'), hitCondition: '% 3' }] });
+    expect(r.body.breakpoints[0].verified).toBe(false);
+    expect(r.body.breakpoints[0].message).toBe("hit condition 'every third' is not one of N, == N, >= N, > N, <= N, < N, % N");
+    expect(r.body.breakpoints[1].verified).toBe(true);
   });
 });
 
