@@ -223,9 +223,15 @@ const HIT_CONDITION = /^\s*(==|>=|<=|>|<|%)?\s*(\d+)\s*$/;
 function withHitConditionChecked(specs: readonly BreakpointSpec[], answer: (s: BreakpointSpec) => DebugProtocol.Breakpoint): DebugProtocol.Breakpoint[] {
   return specs.map((s) => {
     const b = answer(s);
-    if (s.hitCondition === undefined || HIT_CONDITION.test(s.hitCondition)) return b;
-    return { ...b, verified: false, message: `hit condition '${s.hitCondition}' is not one of N, == N, >= N, > N, <= N, < N, % N` };
+    const problem = hitConditionProblem(s.hitCondition);
+    return problem === null ? b : { ...b, verified: false, message: problem };
   });
+}
+
+/** Why a DAP hitCondition can never hold (for the breakpoint's message), or null when it is a known form or absent. */
+export function hitConditionProblem(text: string | undefined): string | null {
+  if (text === undefined || HIT_CONDITION.test(text)) return null;
+  return `hit condition '${text}' is not one of N, == N, >= N, > N, <= N, < N, % N`;
 }
 
 /**

@@ -12,7 +12,7 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { DataWatchpoints, type DataWatch } from '../emulator/cpu/watchpoints';
 import { parseMemoryReference, translateGuest } from '../emulator/inspect/guest-memory';
 import { AdapterError, hex32 } from './errors';
-import { hitConditionMet } from './breakpoints';
+import { hitConditionMet, hitConditionProblem } from './breakpoints';
 import { evaluateNumber } from './evaluate';
 import type { Target } from './launch';
 
@@ -102,6 +102,8 @@ export class DataBreakpoints {
       if (!m) return { id, verified: false, message: `data id '${b.dataId}' is not 'lin:0x…/N' or 'phys:0x…/N'` };
       const length = Number(m[3]);
       if (length < 1 || length > 0x10000) return { id, verified: false, message: `data breakpoint length ${length} must be 1 to 65536 bytes` };
+      const problem = hitConditionProblem(b.hitCondition || undefined);
+      if (problem !== null) return { id, verified: false, message: problem };
       this.specs.push({ id, space: m[1].toLowerCase() as 'lin' | 'phys', address: parseInt(m[2], 16), length, access: b.accessType ?? 'write', condition: b.condition || undefined, hitCondition: b.hitCondition || undefined, hits: 0 });
       return { id, verified: true, description: b.dataId };
     });

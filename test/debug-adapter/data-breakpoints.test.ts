@@ -2,7 +2,7 @@
  * Data breakpoints under both VMMs: a write watch on the stack slot the CALL pushes, and a
  * read watch on the message puts reads with LODSB (guest-linear), each stopping after the
  * accessing instruction with the access in the description; and
- * clearing them lets the guest run to its end.
+ * clearing them lets the guest run to its end. A bad hit condition is refused with a message.
  */
 import { describe, expect, it } from 'vitest';
 import { HELLO, continueToStop, startStopped, useDebugClient } from './harness';
@@ -39,3 +39,12 @@ for (const vmm of ['native', 'trap-and-emulate']) {
     });
   });
 }
+
+describe('data breakpoint arguments', () => {
+  it('a hit condition that is no count form is unverified with the accepted forms in the message', async () => {
+    await startStopped(dc(), { program: HELLO });
+    const r = await dc().setDataBreakpointsRequest({ breakpoints: [{ dataId: 'lin:0x00100000/4', hitCondition: 'often' }] });
+    expect(r.body.breakpoints[0].verified).toBe(false);
+    expect(r.body.breakpoints[0].message).toBe("hit condition 'often' is not one of N, == N, >= N, > N, <= N, < N, % N");
+  });
+});
