@@ -28,6 +28,7 @@ import { readLinear } from './guest-memory';
 import type { CacheValue, GuestView, SegmentName } from './guest-view';
 import type { InspectNode } from './tree';
 
+/** The descriptor tables (SDM names). */
 export type TableName = 'GDT' | 'LDT' | 'IDT';
 
 /** One table entry read from guest-linear memory, or why it could not be. */

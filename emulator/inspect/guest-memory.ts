@@ -38,6 +38,7 @@ export interface AddressRange {
   reason: string;
 }
 
+/** What a guest memory read returned: the bytes and the ranges that could not be read. */
 export interface GuestRead {
   /** The bytes read; bytes in `unreadable` ranges are 0. */
   bytes: Uint8Array;
@@ -45,6 +46,7 @@ export interface GuestRead {
   unreadable: AddressRange[];
 }
 
+/** What a guest memory write did: how many bytes were written and the ranges that were not. */
 export interface GuestWrite {
   /** Bytes written. */
   written: number;

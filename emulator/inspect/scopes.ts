@@ -28,6 +28,7 @@ import { exitNodes, vmcsNodes, type SourceLocator } from './vmm-scopes';
 export const SCOPE_NAMES = ['General registers', 'Segments', 'Control & system registers', 'Descriptor tables', 'Paging', 'VMCS', 'VM exits'] as const;
 export type ScopeName = (typeof SCOPE_NAMES)[number];
 
+/** Options of `scopes`. */
 export interface ScopeOptions {
   /** Source location of a guest-linear address, for the VM exits scope ('kernel.asm:42'). */
   where?: SourceLocator;
