@@ -9,7 +9,7 @@ import { Event, OutputEvent } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { exitCauseName } from '../emulator/vmm/exit-cause';
 import type { VirtualizationHole } from '../emulator/vmm/hole-log';
-import { EXIT_COUNTS_EVENT, HOLE_EVENT, VM_INFO_EVENT, type ExitCountsBody, type ExitCountsLine, type HoleBody, type VmInfoBody } from '../extension/protocol';
+import { EXIT_COUNTS_EVENT, HOLE_EVENT, VM_INFO_EVENT, type ExitCountsBody, type ExitCountsLine, type HoleBody, type VmInfoBody } from './protocol';
 import type { Target } from './launch';
 
 /** Host milliseconds between two batches of events while the guest runs. */

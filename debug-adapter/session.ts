@@ -7,7 +7,7 @@
  */
 import { InitializedEvent, LoggingDebugSession, OutputEvent, StoppedEvent, TerminatedEvent, ExitedEvent, ThreadEvent, Thread } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { INSPECT_REQUEST } from '../extension/protocol';
+import { INSPECT_REQUEST } from './protocol';
 import { Breakpoints } from './breakpoints';
 import { DataBreakpoints } from './data-breakpoints';
 import { disassemble } from './disassembly';

@@ -11,7 +11,7 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { scopesOf as inspectScopes } from './inspect-bridge';
 import type { InspectNode, InspectScope } from '../emulator/inspect/tree';
-import type { InspectResponseBody } from '../extension/protocol';
+import type { InspectResponseBody } from './protocol';
 import { AdapterError } from './errors';
 import type { Target } from './launch';
 
