@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { EXAMPLES, SENSITIVE, continueToStop, marker, scopeVariables, start, startStopped, useDebugClient } from './harness';
+import { EXAMPLES, SENSITIVE, continueToStop, marker, scopeVariables, startStopped, useDebugClient } from './harness';
 
 const { dc } = useDebugClient();
 const VMM = { program: SENSITIVE, includePaths: [EXAMPLES], vmm: 'trap-and-emulate' };
@@ -131,8 +131,8 @@ describe('vanderpool/inspect', () => {
   });
 
   it('on the bare machine, VMCS does not exist and the error says so', async () => {
-    await start(dc(), { program: SENSITIVE, includePaths: [EXAMPLES], stopOnEntry: true });
-    await dc().waitForEvent('stopped');
+    // Subscribed before the launch: the entry stop may arrive with configurationDone's response.
+    await startStopped(dc(), { program: SENSITIVE, includePaths: [EXAMPLES] });
     await expect(dc().customRequest('vanderpool/inspect', { threadId: 1, scope: 'VMCS' })).rejects.toThrow(/VMCS and VM exits exist only under a VMM/);
     const paging = await dc().customRequest('vanderpool/inspect', { threadId: 1, scope: 'Paging' });
     expect((paging.body.nodes as { name: string }[]).length).toBeGreaterThan(0);
