@@ -60,6 +60,8 @@ export interface Target {
    * guest reaches the limit too, as with the CLI's --max-instructions), others what ran.
    */
   instructions: number;
+  /** Whether a stop the VM cannot go on from (triple fault, VMM stop, halt) was reported; the next run ends it. */
+  fatalReported: boolean;
 }
 
 /** Disk images by extension (a floppy when it fits a 2.88 MB diskette, a hard disk otherwise). */
@@ -191,5 +193,5 @@ export function createTarget(file: string, threadId: number, config: LaunchConfi
     }
     vm = t;
   }
-  return { threadId, name: path.basename(file), file, vm, sources, ended: null, instructions: 0 };
+  return { threadId, name: path.basename(file), file, vm, sources, ended: null, instructions: 0, fatalReported: false };
 }

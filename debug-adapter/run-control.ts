@@ -269,12 +269,11 @@ export class RunControl {
 
   /** A stop the VM cannot go on from: report it once (reason `exception`); the next run ends the VM. */
   private fatal(t: Target, message: string): StopInfo | null {
-    const fatal = t as Target & { fatalReported?: boolean };
-    if (fatal.fatalReported || (/triple fault/i.test(message) && !this.host.exceptions.isEnabled(TRIPLE_FAULT_FILTER))) {
+    if (t.fatalReported || (/triple fault/i.test(message) && !this.host.exceptions.isEnabled(TRIPLE_FAULT_FILTER))) {
       this.end(t, message);
       return null;
     }
-    fatal.fatalReported = true;
+    t.fatalReported = true;
     return { threadId: t.threadId, reason: 'exception', description: message };
   }
 
