@@ -32,7 +32,7 @@ const GUESTS = {
   'two.asm': printer('two lines\nsecond\n', 0),
   'partial.asm': printer('no line feed', 0),
   'fails.asm': printer('failing\n', 1),
-  'wbinvd.asm': `${MULTIBOOT}  mov dx, 0x3fb\n  mov al, 3\n  out dx, al\n  mov dx, 0x3f8\n  mov al, 'w'\n  out dx, al\n  wbinvd\n  hlt\nend:\n`,
+  'halts.asm': `${MULTIBOOT}  mov dx, 0x3fb\n  mov al, 3\n  out dx, al\n  mov dx, 0x3f8\n  mov al, 'w'\n  out dx, al\n  cli\n  hlt\nend:\n`,
   'spin.asm': `${MULTIBOOT}spin: jmp spin\nend:\n`,
 };
 
@@ -67,10 +67,10 @@ describe('vanderpool run with several VMs', () => {
 
   it('a VM the VMM stops leaves the schedule (status 8, the VMM message with its VM name) and the other VM finishes', () => {
     const dir = suite.work(GUESTS);
-    const r = runCli(suite.cli(), ['run', 'wbinvd.asm', HELLO, '--vmm', 'trap-and-emulate', '--slice', '10'], dir);
+    const r = runCli(suite.cli(), ['run', 'halts.asm', HELLO, '--vmm', 'trap-and-emulate', '--slice', '10'], dir);
     expect(r.status).toBe(8);
-    expect(r.stderr).toMatch(/^vanderpool: vm0 wbinvd: the VMM stopped the VM: .*\(after [\d,]+ instructions, guest CS:EIP = [0-9A-F]{4}:[0-9A-F]{8}\)\n$/);
-    expect(r.stdout).toContain('[vm0 wbinvd] w\n');
+    expect(r.stderr).toMatch(/^vanderpool: vm0 halts: the VMM stopped the VM: HLT with the virtual IF = 0.*\(after [\d,]+ instructions, guest CS:EIP = [0-9A-F]{4}:[0-9A-F]{8}\)\n$/);
+    expect(r.stdout).toContain('[vm0 halts] w\n');
     expect(r.stdout).toContain(`[vm1 hello] ${HELLO_LINE}\n`);
     expect(hasStackTrace(r.stderr)).toBe(false);
   });

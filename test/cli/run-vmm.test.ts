@@ -26,7 +26,7 @@ const GUESTS = {
    * Prints "pg" on COM1 with interrupts disabled (CLI: an INTERRUPT_FLAG exit under the VMM),
    * then enables paging, which trap-and-emulate does not support yet.
    */
-  /** Prints "ok" under the VMM, then executes WBINVD, which has no exit handler yet. */
+  /** Prints "ok" under the VMM, then halts with interrupts disabled: nothing can end that HLT. */
   'unsupported.asm': `${MULTIBOOT}  cli
   mov dx, 0x3fb
   mov al, 3
@@ -36,10 +36,9 @@ const GUESTS = {
   out dx, al
   mov al, 'k'
   out dx, al
-  wbinvd
+  hlt
   mov al, 0
   out 0xf4, al
-  hlt
 end:
 `,
   /** Loops forever at (virtual) ring 0. */
@@ -92,18 +91,18 @@ describe('vanderpool run --vmm trap-and-emulate', () => {
     expect(counts).toEqual([...counts].sort((a, b) => b - a));
   });
 
-  it('a guest that executes an instruction the VMM has no exit handler for (WBINVD) stops with the VMM\'s message and exit status 8; its COM1 output before that is on stdout', () => {
+  it('a guest the VMM stops (HLT with the virtual IF clear: nothing can wake it) ends with the VMM\'s message and exit status 8; its COM1 output before that is on stdout', () => {
     const dir = work(GUESTS);
     const r = runCli(suite.cli(), ['run', 'unsupported.asm', '--vmm', 'trap-and-emulate', '--stats'], dir);
     expect(r.stdout).toBe('ok');
     expect(r.status).toBe(8);
     expect(r.stderr).toMatch(
-      /^vanderpool: the VMM stopped the VM: VMM mode 'trap-and-emulate': no handler for exit reason 0x36 EXIT_REASON_WBINVD at guest CS:EIP 0011:[0-9A-F]{8} .*\(after [\d,]+ instructions, guest CS:EIP = [0-9A-F]{4}:[0-9A-F]{8}\)\n/,
+      /^vanderpool: the VMM stopped the VM: HLT with the virtual IF = 0: nothing can wake the vCPU \(after [\d,]+ instructions, guest CS:EIP = [0-9A-F]{4}:[0-9A-F]{8}\)\n/,
     );
-    expect(r.stderr).toMatch(/^ {2}stopped +the VMM stopped the VM: VMM mode 'trap-and-emulate': no handler for exit reason 0x36/m);
-    // The CLI was emulated (INTERRUPT_FLAG, a software-VMM reason) and the WBINVD exited under its SDM reason.
+    expect(r.stderr).toMatch(/^ {2}stopped +the VMM stopped the VM: HLT with the virtual IF = 0/m);
+    // The CLI was emulated (INTERRUPT_FLAG, a software-VMM reason) and the HLT exited under its SDM reason.
     expect(r.stderr).toMatch(/^ {2}INTERRUPT_FLAG \(VMM\) +1 /m);
-    expect(r.stderr).toMatch(/^ {2}WBINVD \(54\) +1 /m);
+    expect(r.stderr).toMatch(/^ {2}HLT \(12\) +1 /m);
     expect(hasStackTrace(r.stderr)).toBe(false);
   });
 

@@ -31,7 +31,7 @@ import type { Insn } from '../../cpu/decoder/insn';
 import { Attr } from '../../cpu/decoder/types';
 import { readLinear } from '../../cpu/memory-access';
 import { VmmExitReason } from '../exit-cause';
-import { crAccessOfInsn, descriptorTableExitOfInsn, encodeCrAccess, encodeDescriptorTableInfo, encodeIo, exitInfoOfEvent, ioOfInsn, type ExitInfo } from '../exit-info';
+import { crAccessOfInsn, descriptorTableExitOfInsn, encodeCrAccess, encodeDescriptorTableInfo, encodeDrAccess, encodeIo, exitInfoOfEvent, ioOfInsn, type ExitInfo } from '../exit-info';
 import { CLI_OPCODE, STI_OPCODE } from './exits/interrupt-flag';
 import { IRET_OPCODE } from './exits/iret';
 import { isStackSegmentLoad } from './exits/stack-segment';
@@ -92,6 +92,9 @@ export function classifyEvent(cpu: Cpu, event: CpuEvent, guestKernel = cpu.cpl =
       break;
     case ExitReason.CR_ACCESS:
       info.qualification = encodeCrAccess(crAccessOfInsn(insn));
+      break;
+    case ExitReason.DR_ACCESS:
+      info.qualification = encodeDrAccess({ dr: insn.reg, fromDr: insn.opcode === 0x0f21, gpr: insn.rm });
       break;
     case ExitReason.GDTR_IDTR_ACCESS:
     case ExitReason.LDTR_TR_ACCESS: {

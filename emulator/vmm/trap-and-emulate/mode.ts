@@ -18,6 +18,8 @@ import { onGuestPageTableWrite, onHiddenPageFault, onInvlpg } from './exits/page
 import { onGuestDescriptorTableWrite } from './exits/descriptor-table-write';
 import { onReservedAreaAccess } from './exits/reserved-area';
 import { onReflect } from './exits/reflect';
+import { onDrAccess } from './exits/debug-register';
+import { onCacheControl } from './exits/cache-control';
 import { onStackSegmentLoad } from './exits/stack-segment';
 import { onSystemCall } from './exits/system-call';
 import type { TrapAndEmulateState } from './vm-state';
@@ -36,6 +38,9 @@ export const TRAP_AND_EMULATE: VmmMode<TrapAndEmulateState> = {
     [ExitReason.LDTR_TR_ACCESS]: onLdtrTrAccess,
     [ExitReason.RDMSR]: onRdmsr,
     [ExitReason.WRMSR]: onWrmsr,
+    [ExitReason.DR_ACCESS]: onDrAccess,
+    [ExitReason.INVD]: onCacheControl,
+    [ExitReason.WBINVD]: onCacheControl,
     [VmmExitReason.INTERRUPT_FLAG]: onInterruptFlag,
     [VmmExitReason.IRET]: onIret,
     [VmmExitReason.STACK_SEGMENT_LOAD]: onStackSegmentLoad,

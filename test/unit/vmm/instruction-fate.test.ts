@@ -1,4 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { ExitReason } from '../../../emulator/arch/vmx-exit-reasons';
+import { allEntries } from '../../../emulator/cpu/decoder/opcode-table';
+import { Attr } from '../../../emulator/cpu/decoder/types';
+import { TRAP_AND_EMULATE } from '../../../emulator/vmm/trap-and-emulate/mode';
 import { exitCauseName } from '../../../emulator/vmm/exit-cause';
 import { RING_MODELS, type RingModel } from '../../../emulator/vmm/guest-vm';
 import { instructionFate, resolveInstruction, type FateContext, type InstructionFate } from '../../../emulator/vmm/instruction-fate';
@@ -258,8 +262,13 @@ describe('instructionFate texts and kinds', () => {
     }
   });
 
-  it('a reason the mode has no handler for is reported as stopping the VM (MOV DR → DR_ACCESS)', () => {
-    expect(instructionFate('mov dr7, eax', KERNEL_013)).toMatchObject({ kind: 'not-emulated', exitReason: 'DR_ACCESS' });
+  it('MOV DR, WBINVD and INVD trap and are emulated (DR_ACCESS, WBINVD, INVD): no privileged instruction is left that would stop the VM', () => {
+    expect(instructionFate('mov dr7, eax', KERNEL_013)).toMatchObject({ kind: 'traps-emulated', exitReason: 'DR_ACCESS' });
+    expect(instructionFate('wbinvd', KERNEL_013)).toMatchObject({ kind: 'traps-emulated', exitReason: 'WBINVD' });
+    expect(instructionFate('invd', KERNEL_013)).toMatchObject({ kind: 'traps-emulated', exitReason: 'INVD' });
+    for (const row of allEntries().filter((e) => ((e.attrs ?? 0) & (Attr.CPL0 | Attr.IOPL)) !== 0 && e.exit !== undefined)) {
+      expect({ mn: row.mn, exit: row.exit, handled: ExitReason[row.exit!] in TRAP_AND_EMULATE.handlers }).toEqual({ mn: row.mn, exit: row.exit, handled: true });
+    }
   });
 
   it('an unknown mode gets no claim, and text that is no instruction resolves to nothing', () => {

@@ -451,12 +451,35 @@ gp_handler:
   });
 });
 
-describe('an exit with no handler', () => {
-  it('WBINVD at CPL 1 stops the VM with a loud message naming the reason and the guest CS:EIP', () => {
-    const vm = guestVm(`nop\nwbinvd\n${EXIT}`);
-    const stop = runGuest(vm);
-    expect(stop.kind).toBe('stopped');
-    expect(stop.kind === 'stopped' && stop.message).toMatch(/no handler for exit reason 0x36 .*WBINVD.* at guest CS:EIP 0009:00100001/);
-    expect(vm.stats.count(sdmCause(ExitReason.WBINVD))).toBe(1);
+describe('cache control and debug registers', () => {
+  it('WBINVD and INVD at CPL 1 exit under their SDM reasons and are performed for the guest (no caches here): the guest goes on', () => {
+    const vm = guestVm(`nop\nwbinvd\ninvd\nmov dword [0x8000], 0x600d\n${EXIT}`);
+    expect(runGuest(vm)).toEqual({ kind: 'exit', status: 1 });
+    expect(count(vm, ExitReason.WBINVD)).toBe(1);
+    expect(count(vm, ExitReason.INVD)).toBe(1);
+    expect(peek(vm, 0x8000)).toBe(0x600d);
+  });
+
+  it('MOV to and from DR0 exit as DR_ACCESS with the SDM qualification (register, direction, GPR) and round-trip the value', () => {
+    const vm = guestVm(`mov eax, 0x12345678\nmov dr0, eax\nmov ecx, dr0\nmov [0x8000], ecx\n${EXIT}`);
+    const quals: number[] = [];
+    vm.stats.onRecord(() => quals.push(vm.vmcs.read(VMCS.EXIT_QUALIFICATION)));
+    expect(runGuest(vm)).toEqual({ kind: 'exit', status: 1 });
+    expect(count(vm, ExitReason.DR_ACCESS)).toBe(2);
+    expect(peek(vm, 0x8000)).toBe(0x12345678);
+    // SDM Vol. 3C Table 28-4: bits 2:0 the DR, bit 4 the direction (1 = MOV from DR), bits 11:8 the GPR.
+    expect(quals.slice(0, 2)).toEqual([0x000, 0x110]);
+  });
+
+  it('MOV from DR4 is judged against the guest\'s virtual CR4: an alias of DR6 with CR4.DE clear, the guest\'s #UD with it set', () => {
+    const alias = guestVm(`mov eax, dr4\nmov [0x8000], eax\n${EXIT}`);
+    expect(runGuest(alias)).toEqual({ kind: 'exit', status: 1 });
+    expect(peek(alias, 0x8000)).toBe(0xffff0ff0); // DR6's fixed bits (SDM Vol. 3A §18.2.3)
+    const ud = guestVm(`mov eax, cr4\nor eax, 8\nmov cr4, eax\nmov eax, dr4\n${EXIT}`);
+    const stop = runGuest(ud);
+    // The #UD is the guest's, reflected; with no guest IDT it ends in the guest's triple fault at that MOV.
+    expect(stop.kind === 'stopped' && stop.message).toMatch(/^guest triple fault/);
+    expect(count(ud, ExitReason.DR_ACCESS)).toBe(1);
+    expect(count(ud, ExitReason.TRIPLE_FAULT)).toBe(1);
   });
 });
