@@ -20,7 +20,6 @@
  * owns the processor) `--vms` and a list of files are usage errors.
  */
 import { basename, extname } from 'node:path';
-import { SegReg } from '../emulator/arch/segments';
 import { Host, type HostedVm } from '../emulator/vmm/host';
 import { TrapAndEmulateVm } from '../emulator/vmm/trap-and-emulate/vm';
 import { planBoot, type ProgramOptions } from './boot-program';
@@ -28,7 +27,7 @@ import { EXIT_INSTRUCTION_LIMIT, EXIT_INTERRUPTED, EXIT_OK, EXIT_VMM_STOPPED, gu
 import { OutputSink } from './output-sink';
 import { PrefixedConsole } from './prefixed-console';
 import { UsageError } from './usage-error';
-import { bootTrapAndEmulate, checkVmmOptions, checkVmmPlan, formatVmStats, type VmmOptions } from './vmm-run';
+import { bootTrapAndEmulate, checkVmmOptions, checkVmmPlan, formatVmStats, where, type VmmOptions } from './vmm-run';
 
 /** Default `--slice`: instructions a VM runs before the host switches to the next. */
 export const DEFAULT_SLICE = 100_000;
@@ -83,13 +82,6 @@ export function planVms(files: readonly string[], options: MultiVmOptions): { fi
 }
 
 const num = (n: number): string => n.toLocaleString('en-US');
-const hex = (v: number, digits: number): string => (v >>> 0).toString(16).toUpperCase().padStart(digits, '0');
-
-/** Where a VM's guest ended, for messages. An ended VM is not switched out, so its processor holds the guest's last state. */
-function where(vm: TrapAndEmulateVm): string {
-  const n = vm.cpu.icount;
-  return `after ${num(n)} instruction${n === 1 ? '' : 's'}, guest CS:EIP = ${hex(vm.cpu.segs[SegReg.CS].selector, 4)}:${hex(vm.cpu.eip, 8)}`;
-}
 
 /** The status a single run would give, the message (or none) and the `stopped` line of --stats, for how a VM ended. */
 function conclude(h: HostedVm, interrupted: boolean): { status: number; message: string | null; stopped: string } {

@@ -185,8 +185,12 @@ export async function runTrapAndEmulate(plan: Extract<BootPlan, { kind: 'multibo
   return end.status;
 }
 
-/** Where the guest is, for messages: `guest CS:EIP = 0009:00100234` (CS as the host holds it, RPL 1). */
-function where(vm: TrapAndEmulateVm): string {
+/**
+ * Where the guest is, for messages: `after N instructions, guest CS:EIP = 0009:00100234` (CS
+ * as the host holds it, RPL 1). Also for a hosted VM that ended: it is not switched out, so
+ * its processor holds the guest's last state.
+ */
+export function where(vm: TrapAndEmulateVm): string {
   const n = vm.cpu.icount;
   return `after ${num(n)} instruction${n === 1 ? '' : 's'}, guest CS:EIP = ${hex(vm.cpu.segs[SegReg.CS].selector, 4)}:${hex(vm.cpu.eip, 8)}`;
 }
