@@ -280,8 +280,11 @@ export function loadSegmentCache(cpu: Cpu, seg: SegReg, selector: number, base: 
  * with DPL < CPL (the DPL from the hidden cache, as the processor holds it). The selector
  * becomes 0. SDM Vol. 2B "RET" and Vol. 2A "IRET": "FOR each of segment register (ES, FS,
  * GS, and DS) … SegmentSelector ← 0".
+ * @param cpl the new CPL (default: the processor's, already switched)
+ * @param dplOf the DPL a register's segment has (default: its hidden cache's); a VMM that
+ *   raised descriptor DPLs passes the guest's DPL here
  */
-export function nullInaccessibleDataSegments(cpu: Cpu): void {
+export function nullInaccessibleDataSegments(cpu: Cpu, cpl: number = cpu.cpl, dplOf: (selector: number, ar: number) => number = (_selector, ar) => arDpl(ar)): void {
   for (const seg of [SegReg.ES, SegReg.DS, SegReg.FS, SegReg.GS]) {
     const s = cpu.segs[seg];
     const ar = s.ar;
@@ -291,7 +294,7 @@ export function nullInaccessibleDataSegments(cpu: Cpu): void {
       continue;
     }
     // Data or nonconforming code with DPL < CPL: no longer accessible, becomes null.
-    if ((arIsDataSeg(ar) || (arIsCodeSeg(ar) && !arIsConformingCode(ar))) && arDpl(ar) < cpu.cpl) {
+    if ((arIsDataSeg(ar) || (arIsCodeSeg(ar) && !arIsConformingCode(ar))) && dplOf(s.selector, ar) < cpl) {
       s.setCache(0, s.base, s.limit, ar | AR_UNUSABLE);
     }
   }

@@ -23,11 +23,11 @@
  */
 import { EFLAGS_IF, EFLAGS_IOPL, EFLAGS_NT, EFLAGS_RF, EFLAGS_TF, EFLAGS_VM, EFLAGS_WRITABLE } from '../../arch/eflags';
 import { Vector } from '../../arch/exceptions';
-import { AR_P, AR_UNUSABLE, arDpl, decodeDescriptor, decodeGate, SegReg, selectorIsNull, SystemType } from '../../arch/segments';
+import { AR_P, arDpl, decodeDescriptor, decodeGate, SegReg, selectorIsNull, SystemType } from '../../arch/segments';
 import { ESP, type Cpu } from '../../cpu/cpu';
 import { gp, np, ts } from '../../cpu/fault';
 import { getEflags, setEflagsBits } from '../../cpu/flags';
-import { arIsCodeSeg, arIsConformingCode, arIsDataSeg, checkStackSegment, commitSegment, loadCodeSegment, readDescriptor, type DescriptorEntry } from '../../cpu/segmentation';
+import { arIsCodeSeg, arIsConformingCode, checkStackSegment, commitSegment, loadCodeSegment, nullInaccessibleDataSegments, readDescriptor, type DescriptorEntry } from '../../cpu/segmentation';
 import { currentStackFrame, detachedStack, StackFrame } from '../../cpu/stack-frame';
 import { setStackPointer } from '../../cpu/stack-ops';
 import { readSys16, readSys32, readV32 } from '../../cpu/memory-access';
@@ -204,7 +204,11 @@ export function emulateIret(cpu: Cpu, state: TrapAndEmulateState, o32: boolean):
     commitSegment(cpu, SegReg.SS, newSs, ssd);
     cpu.regs[ESP] = cpu.segs[SegReg.SS].big ? newEsp : (cpu.regs[ESP] & ~0xffff) | (newEsp & 0xffff);
     cpu.eip = eip;
-    nullGuestKernelDataSegments(cpu, state);
+    // On the return to guest ring 3, ES/DS/FS/GS the guest's ring 3 may not use become null.
+    // The guest DPL is the shadow cache's unless the shadow raised the descriptor the selector
+    // names (under 0/3/3 the cache shows DPL 3 for both: the selector's shadow entry decides,
+    // which differs from hardware only if the guest rewrote that descriptor after loading it).
+    nullInaccessibleDataSegments(cpu, 3, (selector, ar) => guestDpl(state.ring, selector, ar));
   }
   setEflagsBits(cpu, eflags, EFLAGS_WRITABLE & ~IRET_KEEP);
   state.vif = (eflags & EFLAGS_IF) !== 0;
@@ -212,23 +216,3 @@ export function emulateIret(cpu: Cpu, state: TrapAndEmulateState, o32: boolean):
   cpu.breakBlock = true;
 }
 
-/**
- * On the return to guest ring 3: make ES, DS, FS and GS null when the guest's ring 3 may not
- * use them — data or nonconforming code of guest DPL < 3 (SDM Vol. 2A "IRET": "FOR each of
- * segment register (ES, FS, GS, and DS) … SegmentSelector ← 0"). The guest DPL is the shadow
- * cache's DPL unless the shadow raised the descriptor named by the register's selector
- * (under 0/3/3 the cache shows DPL 3 for both: the selector's shadow entry then decides, which
- * differs from hardware only if the guest rewrote that descriptor after loading it).
- */
-export function nullGuestKernelDataSegments(cpu: Cpu, state: TrapAndEmulateState): void {
-  for (const seg of [SegReg.ES, SegReg.DS, SegReg.FS, SegReg.GS]) {
-    const s = cpu.segs[seg];
-    const ar = s.ar;
-    if (ar & AR_UNUSABLE) {
-      if (s.selector !== 0) s.setCache(0, s.base, s.limit, ar);
-      continue;
-    }
-    const checked = arIsDataSeg(ar) || (arIsCodeSeg(ar) && !arIsConformingCode(ar));
-    if (checked && guestDpl(state.ring, s.selector, ar) < 3) s.setCache(0, s.base, s.limit, ar | AR_UNUSABLE);
-  }
-}
