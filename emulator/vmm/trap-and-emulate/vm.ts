@@ -79,6 +79,7 @@ import { HoleLog, hiddenStateHole, type HoleListener } from '../hole-log';
 import type { SensitiveEvent } from '../../cpu/sensitive';
 import type { GuestSegmentName, GuestStop, GuestVm, RingModel, SegmentCacheValue, VmmMonitor } from '../guest-vm';
 import { saveGuestState, type GuestRegisters } from '../guest-state';
+import { saveGuestView } from './guest-view';
 import { VmcsRecord } from '../vmcs-record';
 import { classifyEvent } from './classify';
 import { TRAP_AND_EMULATE } from './mode';
@@ -90,7 +91,7 @@ import { ShadowPaging, walkGuest } from './shadow-paging';
 import { CR0_PG } from '../../arch/control-registers';
 import { PFEC_US, PFEC_WR } from '../../arch/exceptions';
 import { VmmExitReason } from '../exit-cause';
-import { AR_DPL_MASK, AR_DPL_SHIFT, AR_P, AR_UNUSABLE, SystemType } from '../../arch/segments';
+import { AR_DPL_MASK, AR_P, AR_UNUSABLE, SystemType } from '../../arch/segments';
 import { dropRaisedEntries, ringPolicy } from './guest-ring';
 import { ExitReason } from '../../arch/vmx-exit-reasons';
 import { guestDescriptorTables, restoreByReloading, type HiddenStateLoss } from '../guest-state';
@@ -270,14 +271,14 @@ export class TrapAndEmulateVm implements GuestVm, VmmMonitor {
   /**
    * The guest's state as the guest believes it (guest-vm.ts): the host processor's state
    * saved as a VM exit saves it, with the virtual EFLAGS.IF, CRs, GDTR, IDTR, LDTR, TR and
-   * SYSENTER MSRs overlaid (`saveStateInto`), and the guest's CPL (0 in its kernel, 3 in user
+   * SYSENTER MSRs overlaid (guest-view.ts `saveGuestView`), and the guest's CPL (0 in its kernel, 3 in user
    * mode) as the DPL in GUEST_SS_AR_BYTES. The CS and SS selectors stay as the host holds
    * them: in the guest kernel their RPL is the model's kernel ring (1 or 3), the ring aliasing
    * the guest itself sees with PUSH CS / MOV AX, SS. With `regs`, the software-saved registers
    * too, CR2 the virtual CR2. Does not touch `vmcs` (the last exit's record).
    */
   guestState(into: VmcsRecord = new VmcsRecord(), regs?: GuestRegisters): VmcsRecord {
-    this.saveStateInto(into, regs);
+    saveGuestView(this.cpu, this.state, into, regs);
     return into;
   }
 
@@ -568,37 +569,7 @@ export class TrapAndEmulateVm implements GuestVm, VmmMonitor {
 
   /** Save the guest state as VM exit does, then overlay what the guest believes (virtual IF, CRs, GDTR, IDTR). */
   private saveState(): void {
-    this.saveStateInto(this.vmcs);
-  }
-
-  private saveStateInto(v: VmcsRecord, regs?: GuestRegisters): void {
-    const s = this.state;
-    saveGuestState(this.cpu, v, regs);
-    if (regs !== undefined) regs.cr2 = s.cr2 >>> 0;
-    // LDTR and TR are virtual: the host's hold the VMM's shadow LDT and TSS (SDM Vol. 3C §25.4.1 fields).
-    const noLdt = (s.ldtr.selector & 0xfffc) === 0;
-    v.write(VMCS.GUEST_LDTR_SELECTOR, s.ldtr.selector);
-    v.write(VMCS.GUEST_LDTR_BASE, noLdt ? 0 : s.ldtr.base >>> 0);
-    v.write(VMCS.GUEST_LDTR_LIMIT, noLdt ? 0 : s.ldtr.limit >>> 0);
-    v.write(VMCS.GUEST_LDTR_AR_BYTES, noLdt ? AR_UNUSABLE : AR_P | SystemType.LDT);
-    const tss = s.tss;
-    v.write(VMCS.GUEST_TR_SELECTOR, s.tr);
-    v.write(VMCS.GUEST_TR_BASE, tss === null ? 0 : tss.base);
-    v.write(VMCS.GUEST_TR_LIMIT, tss === null ? 0 : tss.limit);
-    v.write(VMCS.GUEST_TR_AR_BYTES, tss === null ? AR_UNUSABLE : tss.ar);
-    // The CPL is SS.DPL in the guest-state area (SDM Vol. 3C §25.4.1): the guest's CPL.
-    v.write(VMCS.GUEST_SS_AR_BYTES, ((v.read(VMCS.GUEST_SS_AR_BYTES) & ~AR_DPL_MASK) | (s.guestCpl << AR_DPL_SHIFT)) >>> 0);
-    v.write(VMCS.GUEST_RFLAGS, ((v.read(VMCS.GUEST_RFLAGS) & ~EFLAGS_IF) | (s.vif ? EFLAGS_IF : 0)) >>> 0);
-    v.write(VMCS.GUEST_CR0, s.cr0);
-    v.write(VMCS.GUEST_CR3, s.cr3);
-    v.write(VMCS.GUEST_CR4, s.cr4);
-    v.write(VMCS.GUEST_GDTR_BASE, s.gdtr.base);
-    v.write(VMCS.GUEST_GDTR_LIMIT, s.gdtr.limit);
-    v.write(VMCS.GUEST_IDTR_BASE, s.idtr.base);
-    v.write(VMCS.GUEST_IDTR_LIMIT, s.idtr.limit);
-    v.write(VMCS.GUEST_SYSENTER_CS, s.sysenterCs);
-    v.write(VMCS.GUEST_SYSENTER_ESP, s.sysenterEsp);
-    v.write(VMCS.GUEST_SYSENTER_EIP, s.sysenterEip);
+    saveGuestView(this.cpu, this.state, this.vmcs);
   }
 
   private stop(message: string): void {
